@@ -1,0 +1,48 @@
+# Two commands do everything on a machine with only Python 3.11, pip and make:
+#   make run   - venv, install, migrate the SQLite default, load the demo catalogue, serve on :8000
+#   make test  - venv, install with dev tools, lint, type-check and run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test pytest lint install install-dev bench schema clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The stamps re-run the install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(PY) server.py migrate
+	$(PY) server.py seed-demo
+	$(PY) server.py serve --host $(HOST) --port $(PORT)
+
+test: install-dev lint pytest
+
+pytest: install-dev
+	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+schema: install
+	$(PY) server.py export-schema > schema.graphql
+
+bench: install-dev
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Strawberry types, thin: they call loaders and resolver functions, never peewee."""
