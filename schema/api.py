@@ -1,24 +1,82 @@
-"""The one place where the domain Query and Mutation parts are merged into the schema."""
+"""The one place where the domain Query and Mutation parts are merged into the schema,
+and where it is served over HTTP."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.printer import print_schema as _print
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from resolvers.config import Settings
+from resolvers.context import Context
+from schema.accounts import AccountQuery
 from schema.categories import CategoryQuery
+from schema.errors import ContractErrors, log_unexpected
+from schema.nodes import NodeQuery
+from schema.progress import ProgressQuery
+from schema.scalars import SCALAR_OVERRIDES
+from schema.videos import VideoQuery
 
-Query = merge_types("Query", (CategoryQuery,))
+Query = merge_types("Query", (NodeQuery, AccountQuery, CategoryQuery, VideoQuery, ProgressQuery))
 
-schema = strawberry.Schema(
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+
+
+class Authenticate(SchemaExtension):
+    """Loads the viewer before execution; a bad token fails the whole request as UNAUTHENTICATED.
+
+    Here rather than in the context getter, so a request that does not parse or validate costs
+    no statement.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            await context.authenticate()
+        yield
+
+
+class VideolibSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Refusals (bad input, auth) are the client's business; only our failures are logged.
+        log_unexpected(errors)
+
+
+schema = VideolibSchema(
     query=Query,
-    # Factories, not instances: strawberry builds fresh extensions for every request.
-    extensions=[ParserCache, ValidationCache],
+    scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
+    # Classes and factories, never instances: strawberry builds fresh extensions per request.
+    extensions=[
+        ContractErrors,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ParserCache,
+        ValidationCache,
+        Authenticate,
+    ],
 )
 
 
@@ -26,10 +84,18 @@ def print_schema() -> str:
     return _print(schema) + "\n"
 
 
-class VideolibGraphQL(GraphQL):
+class VideolibGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, db: Any) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.settings = settings
+        self.db = db
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return Context(request=request if isinstance(request, Request) else None, settings=self.settings, db=self.db)
 
-def build_graphql_app(settings: Any, db: Any) -> VideolibGraphQL:
-    return VideolibGraphQL(schema, graphql_ide="graphiql")
+
+def build_graphql_app(settings: Settings, db: Any) -> VideolibGraphQL:
+    return VideolibGraphQL(settings, db)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import peewee
 import pymysql
@@ -108,3 +109,59 @@ def db(sync_db: peewee.Database) -> Iterator[peewee.Database]:
     with sync_db.atomic():
         for model in _CLEANUP_ORDER:
             model.delete().execute()
+
+
+# --- the API over HTTP ---------------------------------------------------------------------
+
+SECRET_KEY = b"test-secret-key-0123456789abcdef-0123456789"
+
+
+class GraphQLClient:
+    """Starlette's TestClient, posting GraphQL."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+
+    def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        """The data of a query that must succeed."""
+        body = self.post(query, variables, token)
+        assert "errors" not in body, body["errors"]
+        return dict(body["data"])
+
+    def error(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        """The single error of a query that must fail; its extensions.code is asserted by the caller."""
+        body = self.post(query, variables, token)
+        assert body.get("errors"), body
+        return dict(body["errors"][0])
+
+
+@pytest.fixture
+def settings(db_config: DatabaseConfig) -> Any:
+    from resolvers.config import Settings
+
+    return Settings(database=db_config, secret_key=SECRET_KEY)
+
+
+@pytest.fixture
+def factory(db: peewee.Database) -> Any:
+    from tests.factories import Factory
+
+    return Factory(db, SECRET_KEY)
+
+
+@pytest.fixture
+def client(settings: Any, db: peewee.Database) -> Iterator[GraphQLClient]:
+    """The app over HTTP; the models are bound to its async database while it runs."""
+    from starlette.testclient import TestClient
+
+    from server import create_app
+
+    with TestClient(create_app(settings)) as http:
+        yield GraphQLClient(http)
+    bind(db)

@@ -1,0 +1,37 @@
+"""The per-request context: who is asking, and fresh dataloaders for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from resolvers.accounts.viewer import Viewer, authenticate
+from resolvers.config import Settings
+from resolvers.gate import QuietGate
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class Context:
+    request: Request | None
+    settings: Settings
+    db: Any
+    viewer: Viewer | None = None
+    loaders: Loaders = field(init=False)
+    gate: QuietGate = field(default_factory=QuietGate)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders.build(self.db, None)
+
+    async def authenticate(self) -> None:
+        """Load the viewer from the Authorization header (one statement when there is a token)."""
+        header = self.request.headers.get("authorization") if self.request is not None else None
+        self.viewer = await authenticate(self.db, self.settings.secret_key, header)
+        self.loaders = Loaders.build(self.db, self.viewer)
+
+    def sign_in(self, viewer: Viewer) -> None:
+        """After register/login: the rest of this request sees the new viewer."""
+        self.viewer = viewer
+        self.loaders = Loaders.build(self.db, viewer)

@@ -1,0 +1,150 @@
+"""Dataloaders for every relation, built fresh for each request.
+
+Each batch function runs one statement for all the keys asked for in the same tick and returns
+results in key order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from peewee import fn
+from strawberry.dataloader import DataLoader
+
+from models import User, Video, VideoCategory, VideoProgress, VideoReaction
+from resolvers.accounts.viewer import Viewer
+from resolvers.db import fetch
+from resolvers.visibility import only_visible_categories, only_visible_videos
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+ReactionCounts = dict[str, int]
+
+
+def in_key_order(keys: Sequence[K], found: dict[K, V], default: Any = None) -> list[V]:
+    return [found.get(k, default) for k in keys]
+
+
+class _Loader(DataLoader[K, V]):
+    """A DataLoader whose batch function is a method with the request's database and viewer."""
+
+    def __init__(self, db: Any, viewer: Viewer | None) -> None:
+        self.db = db
+        self.viewer = viewer
+        super().__init__(load_fn=self.fetch_batch)
+
+    async def fetch_batch(self, keys: list[K]) -> list[V]:
+        raise NotImplementedError
+
+
+class UserByIdLoader(_Loader[int, User | None]):
+    async def fetch_batch(self, keys: list[int]) -> list[User | None]:
+        rows = await fetch(self.db, User.select().where(User.id.in_(keys)))
+        return in_key_order(keys, {u.id: u for u in rows})
+
+
+class CategoryByIdLoader(_Loader[int, VideoCategory | None]):
+    """Categories the viewer may see."""
+
+    async def fetch_batch(self, keys: list[int]) -> list[VideoCategory | None]:
+        query = only_visible_categories(VideoCategory.select().where(VideoCategory.id.in_(keys)), self.viewer)
+        return in_key_order(keys, {c.id: c for c in await fetch(self.db, query)})
+
+
+class CategoryBySlugLoader(_Loader[str, VideoCategory | None]):
+    async def fetch_batch(self, keys: list[str]) -> list[VideoCategory | None]:
+        query = only_visible_categories(VideoCategory.select().where(VideoCategory.slug.in_(keys)), self.viewer)
+        return in_key_order(keys, {c.slug: c for c in await fetch(self.db, query)})
+
+
+class VideoByIdLoader(_Loader[int, Video | None]):
+    """Videos the viewer may see, with their category (and uploader) joined in."""
+
+    async def fetch_batch(self, keys: list[int]) -> list[Video | None]:
+        query = only_visible_videos(
+            Video.select(Video, VideoCategory, User)
+            .join(VideoCategory)
+            .switch(Video)
+            .join(User)
+            .where(Video.id.in_(keys)),
+            self.viewer,
+        )
+        return in_key_order(keys, {v.id: v for v in await fetch(self.db, query)})
+
+
+class VideoCountByCategoryLoader(_Loader[int, int]):
+    """How many videos of each category the viewer may see (videoCount, totalCount)."""
+
+    async def fetch_batch(self, keys: list[int]) -> list[int]:
+        query = only_visible_videos(
+            Video.select(Video.category, fn.COUNT(Video.id).alias("n"))
+            .join(VideoCategory)
+            .where(Video.category.in_(keys))
+            .group_by(Video.category),
+            self.viewer,
+        )
+        rows = await fetch(self.db, query.tuples())
+        return in_key_order(keys, dict(rows), default=0)
+
+
+class ReactionCountsByVideoLoader(_Loader[int, ReactionCounts]):
+    async def fetch_batch(self, keys: list[int]) -> list[ReactionCounts]:
+        query = (
+            VideoReaction.select(VideoReaction.video, VideoReaction.reaction_type, fn.COUNT(VideoReaction.id))
+            .where(VideoReaction.video.in_(keys))
+            .group_by(VideoReaction.video, VideoReaction.reaction_type)
+        )
+        found: dict[int, ReactionCounts] = defaultdict(dict)
+        for video_id, kind, n in await fetch(self.db, query.tuples()):
+            found[video_id][kind] = n
+        return [found.get(k) or {} for k in keys]
+
+
+class ViewerReactionByVideoLoader(_Loader[int, str | None]):
+    async def fetch_batch(self, keys: list[int]) -> list[str | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        query = VideoReaction.select(VideoReaction.video, VideoReaction.reaction_type).where(
+            (VideoReaction.user == self.viewer.id) & VideoReaction.video.in_(keys)
+        )
+        return in_key_order(keys, dict(await fetch(self.db, query.tuples())))
+
+
+class ViewerProgressByVideoLoader(_Loader[int, VideoProgress | None]):
+    async def fetch_batch(self, keys: list[int]) -> list[VideoProgress | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        query = VideoProgress.select().where(
+            (VideoProgress.user == self.viewer.id) & VideoProgress.video.in_(keys)
+        )
+        return in_key_order(keys, {p.video_id: p for p in await fetch(self.db, query)})
+
+
+@dataclass
+class Loaders:
+    user_by_id: UserByIdLoader
+    category_by_id: CategoryByIdLoader
+    category_by_slug: CategoryBySlugLoader
+    video_by_id: VideoByIdLoader
+    video_count_by_category: VideoCountByCategoryLoader
+    reaction_counts_by_video: ReactionCountsByVideoLoader
+    viewer_reaction_by_video: ViewerReactionByVideoLoader
+    viewer_progress_by_video: ViewerProgressByVideoLoader
+
+    @classmethod
+    def build(cls, db: Any, viewer: Viewer | None) -> Loaders:
+        return cls(
+            user_by_id=UserByIdLoader(db, viewer),
+            category_by_id=CategoryByIdLoader(db, viewer),
+            category_by_slug=CategoryBySlugLoader(db, viewer),
+            video_by_id=VideoByIdLoader(db, viewer),
+            video_count_by_category=VideoCountByCategoryLoader(db, viewer),
+            reaction_counts_by_video=ReactionCountsByVideoLoader(db, viewer),
+            viewer_reaction_by_video=ViewerReactionByVideoLoader(db, viewer),
+            viewer_progress_by_video=ViewerProgressByVideoLoader(db, viewer),
+        )
+

@@ -1,0 +1,274 @@
+"""Loading videos for whole lists at once: base queries, keyset pages, and the enrichment round."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+from peewee import fn
+
+from models import User, Video, VideoCategory, VideoProgress
+from resolvers.context import Context
+from resolvers.db import fetch, fetch_scalar
+from resolvers.errors import BadUserInput, Forbidden
+from resolvers.loaders import ReactionCounts
+from resolvers.pagination import Order, PageArgs, decode_cursor, encode_cursor, order_by, sort_key
+from resolvers.pagination import after as after_key
+from resolvers.visibility import is_admin, only_visible_videos
+
+MAX_SEARCH_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class VideoNeeds:
+    """What a selection asks of each video beyond its own columns (read from info.selected_fields)."""
+
+    counts: bool = False
+    viewer_reaction: bool = False
+    progress: bool = False
+    category_count: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectionNeeds:
+    node: VideoNeeds = VideoNeeds()
+    total: bool = False
+    cursors: bool = False
+
+
+@dataclass
+class VideoBundle:
+    """A video with everything its selection needs, loaded for the whole list at once."""
+
+    row: Video  # .category and .uploaded_by are joined in
+    counts: ReactionCounts | None = None
+    viewer_reaction: str | None = None
+    progress: VideoProgress | None = None
+    category_count: int | None = None
+
+
+@dataclass
+class Page:
+    bundles: list[VideoBundle]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total_count: int | None
+    end_cursor: str | None = None
+    start_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class VideoFilter:
+    category_slug: str | None = None
+    search: str | None = None
+    published: bool | None = None
+
+
+def base_query() -> peewee.ModelSelect:
+    """Videos with their category and uploader joined: one statement yields all three."""
+    return (
+        Video.select(Video, VideoCategory, User)
+        .join(VideoCategory)
+        .switch(Video)
+        .join(User, on=(Video.uploaded_by == User.id))
+    )
+
+
+async def enrich(ctx: Context, rows: list[Video], needs: VideoNeeds) -> list[VideoBundle]:
+    """Attach reaction counts, the viewer's reaction and progress to every row.
+
+    Waits until no base query of the request is in flight, so that every list on the screen asks
+    the dataloaders in the same tick: one statement per relation for the whole screen.
+    """
+    bundles = [VideoBundle(row) for row in rows]
+    if not rows or needs == VideoNeeds():
+        return bundles
+    await ctx.gate.quiet()
+    loaders = ctx.loaders
+    ids = [row.id for row in rows]
+    wanted: list[tuple[str, Any]] = []
+    if needs.counts:
+        wanted.append(("counts", loaders.reaction_counts_by_video.load_many(ids)))
+    if needs.viewer_reaction:
+        wanted.append(("viewer_reaction", loaders.viewer_reaction_by_video.load_many(ids)))
+    if needs.progress:
+        wanted.append(("progress", loaders.viewer_progress_by_video.load_many(ids)))
+    if needs.category_count:
+        category_ids = [row.category_id for row in rows]
+        wanted.append(("category_count", loaders.video_count_by_category.load_many(category_ids)))
+    results = await asyncio.gather(*(awaitable for _, awaitable in wanted))
+    for (name, _), values in zip(wanted, results, strict=True):
+        for bundle, value in zip(bundles, values, strict=True):
+            setattr(bundle, name, value)
+    return bundles
+
+
+async def one(ctx: Context, query: peewee.ModelSelect, needs: VideoNeeds) -> VideoBundle | None:
+    with ctx.gate.loading():
+        rows = await fetch(ctx.db, query)
+    bundles = await enrich(ctx, rows[:1], needs)
+    return bundles[0] if bundles else None
+
+
+async def hero(ctx: Context, needs: VideoNeeds) -> VideoBundle | None:
+    """The published hero, for admins too (it is what the home screen shows)."""
+    query = base_query().where((Video.is_hero == True) & (Video.published == True))  # noqa: E712
+    if not is_admin(ctx.viewer):
+        query = query.where(VideoCategory.is_active == True)  # noqa: E712
+    return await one(ctx, query.order_by(Video.updated_at.desc()).limit(1), needs)
+
+
+async def by_id(ctx: Context, pk: int, needs: VideoNeeds) -> VideoBundle | None:
+    with ctx.gate.loading():
+        row = await ctx.loaders.video_by_id.load(pk)
+    bundles = await enrich(ctx, [row] if row is not None else [], needs)
+    return bundles[0] if bundles else None
+
+
+def _like(term: str) -> str:
+    # '!' escapes LIKE's wildcards the same way on SQLite and MySQL.
+    escaped = term.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped.lower()}%"
+
+
+def _contains(column: peewee.Field, pattern: str) -> peewee.Expression:
+    return peewee.NodeList(
+        (fn.LOWER(column), peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '!'"))
+    )
+
+
+def _filtered(ctx: Context, query: peewee.ModelSelect, flt: VideoFilter) -> peewee.ModelSelect:
+    if flt.published is False and not is_admin(ctx.viewer):
+        raise Forbidden("only admins may list unpublished videos (filter.published: false)")
+    query = only_visible_videos(query, ctx.viewer)
+    if flt.published is not None:
+        query = query.where(Video.published == flt.published)
+    if flt.category_slug is not None:
+        query = query.where(VideoCategory.slug == flt.category_slug)
+    if flt.search is not None and flt.search.strip():
+        if len(flt.search) > MAX_SEARCH_LENGTH:
+            raise BadUserInput(f"search must be at most {MAX_SEARCH_LENGTH} characters")
+        pattern = _like(flt.search.strip())
+        query = query.where(_contains(Video.title, pattern) | _contains(Video.description, pattern))
+    return query
+
+
+def _page(
+    ctx: Context, rows: list[Video], args: PageArgs, needs: ConnectionNeeds, total: int | None
+) -> tuple[list[Video], Page]:
+    has_next = len(rows) > args.first
+    rows = rows[: args.first]
+    secret = ctx.settings.secret_key
+    cursors = [encode_cursor(secret, sort_key(args.order, r)) for r in rows] if needs.cursors else []
+    page = Page(
+        bundles=[],
+        cursors=cursors,
+        has_next=has_next,
+        has_previous=args.after is not None,
+        total_count=total,
+    )
+    if rows:
+        page.start_cursor = cursors[0] if cursors else encode_cursor(secret, sort_key(args.order, rows[0]))
+        page.end_cursor = cursors[-1] if cursors else encode_cursor(secret, sort_key(args.order, rows[-1]))
+    return rows, page
+
+
+async def _count(ctx: Context, query: peewee.ModelSelect) -> int:
+    return int(await fetch_scalar(ctx.db, query.select(fn.COUNT(Video.id)).order_by()))
+
+
+async def list_videos(ctx: Context, args: PageArgs, flt: VideoFilter, needs: ConnectionNeeds) -> Page:
+    """Query.videos: the catalogue, filtered, in keyset pages."""
+    filtered = _filtered(ctx, base_query(), flt)
+    query = filtered.order_by(*order_by(args.order)).limit(args.first + 1)
+    if args.after is not None:
+        query = query.where(after_key(decode_cursor(ctx.settings.secret_key, args.after, args.order)))
+    with ctx.gate.loading():
+        if needs.total:
+            rows, total = await asyncio.gather(fetch(ctx.db, query), _count(ctx, filtered))
+        else:
+            rows, total = await fetch(ctx.db, query), None
+    rows, page = _page(ctx, rows, args, needs, total)
+    page.bundles = await enrich(ctx, rows, needs.node)
+    return page
+
+
+async def first_pages(
+    ctx: Context, categories: list[VideoCategory], args: PageArgs, needs: ConnectionNeeds
+) -> dict[int, tuple[list[Video], Page]]:
+    """The first page of every category in ONE statement (ROW_NUMBER per category), plus the
+    counts in one GROUP BY. Call inside gate.loading(); enrich the rows afterwards."""
+    assert args.after is None
+    ids = [c.id for c in categories]
+    if not ids:
+        return {}
+    rank = fn.ROW_NUMBER().over(partition_by=[Video.category], order_by=list(order_by(args.order)))
+    ranked = only_visible_videos(
+        Video.select(Video.id.alias("vid"), rank.alias("position"))
+        .join(VideoCategory)
+        .where(Video.category.in_(ids)),
+        ctx.viewer,
+    ).alias("ranked")
+    query = (
+        base_query()
+        .join(ranked, on=(Video.id == ranked.c.vid))
+        .where(ranked.c.position <= args.first + 1)
+        .order_by(Video.category, ranked.c.position)
+    )
+    if needs.total:
+        rows, totals = await asyncio.gather(
+            fetch(ctx.db, query), ctx.loaders.video_count_by_category.load_many(ids)
+        )
+    else:
+        rows, totals = await fetch(ctx.db, query), [None] * len(ids)
+    by_category: dict[int, list[Video]] = {i: [] for i in ids}
+    for row in rows:
+        by_category[row.category_id].append(row)
+    return {
+        cid: _page(ctx, by_category[cid], args, needs, total)
+        for cid, total in zip(ids, totals, strict=True)
+    }
+
+
+async def category_page(
+    ctx: Context, category: VideoCategory, args: PageArgs, needs: ConnectionNeeds
+) -> Page:
+    """One category's page, for a page after a cursor or a category reached on its own."""
+    if args.after is None:
+        with ctx.gate.loading():
+            pages = await first_pages(ctx, [category], args, needs)
+        rows, page = pages[category.id]
+    else:
+        key = decode_cursor(ctx.settings.secret_key, args.after, args.order)
+        filtered = only_visible_videos(base_query().where(Video.category == category.id), ctx.viewer)
+        query = filtered.where(after_key(key)).order_by(*order_by(args.order)).limit(args.first + 1)
+        with ctx.gate.loading():
+            if needs.total:
+                rows, total = await asyncio.gather(
+                    fetch(ctx.db, query), ctx.loaders.video_count_by_category.load(category.id)
+                )
+            else:
+                rows, total = await fetch(ctx.db, query), None
+        rows, page = _page(ctx, rows, args, needs, total)
+    page.bundles = await enrich(ctx, rows, needs.node)
+    return page
+
+
+__all__ = [
+    "ConnectionNeeds",
+    "Order",
+    "Page",
+    "PageArgs",
+    "VideoBundle",
+    "VideoFilter",
+    "VideoNeeds",
+    "by_id",
+    "category_page",
+    "enrich",
+    "first_pages",
+    "hero",
+    "list_videos",
+]

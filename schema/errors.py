@@ -1,0 +1,45 @@
+"""Every error leaves with one of the contract's codes, and nothing internal leaks."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from resolvers.errors import ApiError
+
+log = logging.getLogger("videolib.errors")
+
+INTERNAL_MESSAGE = "Internal server error: it has been logged; please try again later."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A failure of ours (a bug, a database outage), as opposed to a refusal of the request."""
+    if isinstance(error.original_error, ApiError):
+        return False
+    # No path: parsing, validation or variable coercion, all the client's input.
+    return error.original_error is not None and error.path is not None
+
+
+class ContractErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message=INTERNAL_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return processed
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models import VideoProgress as ProgressRow
+from resolvers import progress as resolve
+from resolvers.context import Context
+from schema.ids import global_id
+from schema.node import Node
+from schema.selection import children, current, video_needs
+
+if TYPE_CHECKING:
+    from schema.videos import VideoType
+
+
+@strawberry.type(name="VideoProgress")
+class VideoProgressType(Node):
+    video: Annotated[VideoType, strawberry.lazy("schema.videos")]
+    watched_seconds: int = strawberry.field(description="Furthest point reached, in seconds; never decreases.")
+    duration_seconds: int = strawberry.field(description="The video's duration when progress was last saved.")
+    last_position: int = strawberry.field(description="Where playback should resume, in seconds.")
+    completed: bool = strawberry.field(
+        description="Set once watchedSeconds reaches 90% of the duration; stays set."
+    )
+    percent_complete: float = strawberry.field(description="watchedSeconds / durationSeconds, 0..1.")
+    updated_at: dt.datetime
+
+    @classmethod
+    def build(cls, row: ProgressRow, video: VideoType) -> VideoProgressType:
+        if row.duration_seconds > 0:
+            percent = min(1.0, max(0.0, row.watched_seconds / row.duration_seconds))
+        else:
+            percent = 1.0 if row.completed else 0.0
+        return cls(
+            id=strawberry.ID(global_id("VideoProgress", row.id)),
+            video=video,
+            watched_seconds=row.watched_seconds,
+            duration_seconds=row.duration_seconds,
+            last_position=row.last_position,
+            completed=bool(row.completed),
+            percent_complete=percent,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    def from_bundle(cls, bundle: resolve.ProgressBundle, ctx: Context) -> VideoProgressType:
+        from schema.videos import VideoType
+
+        video = VideoType.build(bundle.video, ctx)
+        if video.viewer_progress is not None and video.viewer_progress.id == global_id("VideoProgress", bundle.row.id):
+            return video.viewer_progress
+        return cls.build(bundle.row, video)
+
+
+def progress_video_needs(info: Info) -> resolve.VideoNeeds:
+    return video_needs(children(current(info)).get("video", []))
+
+
+@strawberry.type
+class ProgressQuery:
+    @strawberry.field(
+        description="The caller's unfinished videos (lastPosition > 0, not completed), most recently "
+        "watched first; empty when anonymous. first is 0..50."
+    )
+    async def continue_watching(self, info: Info[Context, None], first: int | None = 10) -> list[VideoProgressType]:
+        bundles = await resolve.continue_watching(info.context, first, progress_video_needs(info))
+        return [VideoProgressType.from_bundle(b, info.context) for b in bundles]
