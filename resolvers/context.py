@@ -31,7 +31,11 @@ class Context:
         self.viewer = await authenticate(self.db, self.settings.secret_key, header)
         self.loaders = Loaders.build(self.db, self.viewer)
 
-    def sign_in(self, viewer: Viewer) -> None:
-        """After register/login: the rest of this request sees the new viewer."""
+    def sign_in(self, viewer: Viewer | None) -> None:
+        """After register/login (or logout): the rest of this request sees the new viewer."""
         self.viewer = viewer
         self.loaders = Loaders.build(self.db, viewer)
+
+    def forget_loaded(self) -> None:
+        """After a write: later reads in this request must not see rows cached before it."""
+        self.loaders = Loaders.build(self.db, self.viewer)

@@ -37,6 +37,17 @@ from schema.videos import VideoQuery
 
 Query = merge_types("Query", (NodeQuery, AccountQuery, CategoryQuery, VideoQuery, ProgressQuery))
 
+# TEMPORARY while the mutation parts are written in parallel: each domain module that defines
+# `Mutation` contributes it. Replaced by an explicit tuple before this lands.
+import importlib  # noqa: E402
+
+_MUTATION_PARTS = tuple(
+    part
+    for name in ("accounts", "progress", "reactions", "views", "categories", "videos")
+    if (part := getattr(importlib.import_module(f"schema.{name}"), "Mutation", None)) is not None
+)
+Mutation = merge_types("Mutation", _MUTATION_PARTS) if _MUTATION_PARTS else None
+
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
@@ -66,6 +77,7 @@ class VideolibSchema(strawberry.Schema):
 
 schema = VideolibSchema(
     query=Query,
+    mutation=Mutation,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
     # Classes and factories, never instances: strawberry builds fresh extensions per request.
     extensions=[

@@ -1,0 +1,3 @@
+"""Counting plays (recordView)."""
+
+from __future__ import annotations
