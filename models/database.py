@@ -60,16 +60,13 @@ def parse_url(url: str) -> DatabaseConfig:
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
         if parts.netloc or not path:
             raise ConfigError(
-                "DATABASE_URL for SQLite must look like sqlite:///videolib.db "
-                "or sqlite:////absolute/path.db"
+                "DATABASE_URL for SQLite must look like sqlite:///videolib.db or sqlite:////absolute/path.db"
             )
         return DatabaseConfig("sqlite", path)
     if scheme in ("mysql", "mariadb"):
         name = unquote(parts.path.lstrip("/"))
         if not parts.hostname or not name or "/" in name:
-            raise ConfigError(
-                "DATABASE_URL for MySQL must look like mysql://user:password@host:port/dbname"
-            )
+            raise ConfigError("DATABASE_URL for MySQL must look like mysql://user:password@host:port/dbname")
         return DatabaseConfig(
             "mysql",
             name,
@@ -100,10 +97,23 @@ MYSQL_OPTIONS: dict[str, Any] = {
 }
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+# SQLite's own lower() folds ASCII only; search must fold "Émile" like MySQL's collations do.
+UNICODE_LOWER = "unicode_lower"
+
+
+def _with_functions(db: peewee.SqliteDatabase) -> peewee.SqliteDatabase:
+    db.register_function(_unicode_lower, UNICODE_LOWER, 1, deterministic=True)
+    return db
+
+
 def make_sync_database(config: DatabaseConfig) -> peewee.Database:
     """For the CLI, migrations and tests: plain blocking peewee."""
     if config.is_sqlite:
-        return peewee.SqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS)
+        return _with_functions(peewee.SqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS))
     return peewee.MySQLDatabase(
         config.name,
         host=config.host,
@@ -118,7 +128,7 @@ def make_async_database(config: DatabaseConfig, pool_size: int = 10) -> Any:
     # Any: pwasyncio ships no type information.
     """For the server: peewee's asyncio API, so no query blocks the event loop."""
     if config.is_sqlite:
-        return AsyncSqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS, pool_size=pool_size)
+        return _with_functions(AsyncSqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS, pool_size=pool_size))
     return AsyncMySQLDatabase(
         config.name,
         host=config.host,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import peewee
 
 from models.accounts import User
@@ -16,6 +18,10 @@ class VideoProgress(TimestampedModel):
     duration_seconds = peewee.IntegerField(default=0)
     last_position = peewee.IntegerField(default=0)
     completed = peewee.BooleanField(default=False)
+
+    if TYPE_CHECKING:  # the foreign keys' raw id accessors, which peewee adds at runtime
+        user_id: int
+        video_id: int
 
     class Meta:
         table_name = "video_progress"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import peewee
 
 from models.accounts import User
@@ -16,6 +18,10 @@ class VideoReaction(TimestampedModel):
     video = peewee.ForeignKeyField(Video, on_delete="CASCADE", backref="reactions")
     # The migration adds a case-sensitive CHECK for REACTION_TYPES.
     reaction_type = peewee.CharField(max_length=10)
+
+    if TYPE_CHECKING:  # the foreign keys' raw id accessors, which peewee adds at runtime
+        user_id: int
+        video_id: int
 
     class Meta:
         table_name = "video_reactions"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import peewee
 
 from models.accounts import User
@@ -22,6 +24,10 @@ class Video(TimestampedModel):
     uploaded_by = peewee.ForeignKeyField(
         User, column_name="uploaded_by", on_delete="RESTRICT", backref="uploads"
     )
+
+    if TYPE_CHECKING:  # the foreign keys' raw id accessors, which peewee adds at runtime
+        category_id: int
+        uploaded_by_id: int
 
     class Meta:
         table_name = "videos"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-
-import peewee
+from typing import Any
 
 from models import VideoCategory
 from resolvers.context import Context
 from resolvers.db import fetch
+from resolvers.pages import ConnectionNeeds, Page, PageRows, fresh
 from resolvers.pagination import PageArgs
-from resolvers.videos import ConnectionNeeds, Page, enrich, first_pages
+from resolvers.videos import enrich
 from resolvers.visibility import is_admin, only_visible_categories
 
 
@@ -32,7 +32,7 @@ class CategoryBundle:
 
 
 async def _load(
-    ctx: Context, query: peewee.ModelSelect, want_count: bool, selections: list[VideosSelection]
+    ctx: Context, query: Any, want_count: bool, selections: list[VideosSelection]
 ) -> list[CategoryBundle]:
     firsts = [s for s in selections if s.args.after is None]
     with ctx.gate.loading():
@@ -41,21 +41,26 @@ async def _load(
             ctx.loaders.category_by_id.prime(row.id, row)
         ids = [row.id for row in rows]
         counts_job = ctx.loaders.video_count_by_category.load_many(ids) if want_count and ids else None
-        page_sets = await asyncio.gather(*(first_pages(ctx, rows, s.args, s.needs) for s in firsts))
+        pages_job = ctx.loaders.video_page_by_category.load_many(
+            [(category_id, s.args, s.needs) for s in firsts for category_id in ids]
+        )
+        page_rows = await pages_job
         counts = await counts_job if counts_job is not None else [None] * len(rows)
 
     bundles = [CategoryBundle(row, video_count=n) for row, n in zip(rows, counts, strict=True)]
 
-    async def fill(selection: VideosSelection, pages: dict[int, tuple[list, Page]]) -> None:
+    async def fill(selection: VideosSelection, pages: list[PageRows]) -> None:
         # One enrichment for the rows of every category: the dataloaders batch them together.
-        flat = [(page, row) for _, (rows_, page) in pages.items() for row in rows_]
+        mine = [(fresh(page), rows_) for rows_, page in pages]
+        flat = [(page, row) for page, rows_ in mine for row in rows_]
         enriched = await enrich(ctx, [row for _, row in flat], selection.needs.node)
         for (page, _), bundle in zip(flat, enriched, strict=True):
             page.bundles.append(bundle)
-        for category in bundles:
-            category.pages[selection.args] = pages[category.row.id][1]
+        for category, (page, _) in zip(bundles, mine, strict=True):
+            category.pages[selection.args] = page
 
-    await asyncio.gather(*(fill(s, pages) for s, pages in zip(firsts, page_sets, strict=True)))
+    n = len(ids)
+    await asyncio.gather(*(fill(s, page_rows[i * n : (i + 1) * n]) for i, s in enumerate(firsts)))
     return bundles
 
 

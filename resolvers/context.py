@@ -23,19 +23,19 @@ class Context:
     gate: QuietGate = field(default_factory=QuietGate)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders.build(self.db, None)
+        self.loaders = Loaders.build(self.db, None, self.settings.secret_key)
 
     async def authenticate(self) -> None:
         """Load the viewer from the Authorization header (one statement when there is a token)."""
         header = self.request.headers.get("authorization") if self.request is not None else None
         self.viewer = await authenticate(self.db, self.settings.secret_key, header)
-        self.loaders = Loaders.build(self.db, self.viewer)
+        self.loaders = Loaders.build(self.db, self.viewer, self.settings.secret_key)
 
     def sign_in(self, viewer: Viewer | None) -> None:
         """After register/login (or logout): the rest of this request sees the new viewer."""
         self.viewer = viewer
-        self.loaders = Loaders.build(self.db, viewer)
+        self.loaders = Loaders.build(self.db, viewer, self.settings.secret_key)
 
     def forget_loaded(self) -> None:
         """After a write: later reads in this request must not see rows cached before it."""
-        self.loaders = Loaders.build(self.db, self.viewer)
+        self.loaders = Loaders.build(self.db, self.viewer, self.settings.secret_key)

@@ -8,7 +8,10 @@ would let a few concurrent screens exhaust the pool. Reads outside a transaction
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import peewee
 
@@ -30,3 +33,56 @@ async def fetch_scalar(db: Any, query: peewee.Query) -> Any:
         return await db.scalar(query)
     finally:
         await _release(db)
+
+
+# --- writes --------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+# MySQL/MariaDB: deadlock found (1213), lock wait timeout exceeded (1205). Both leave the database
+# as it was before the transaction, so running it again is safe.
+RETRYABLE_MYSQL_ERRORS = frozenset({1213, 1205})
+ATTEMPTS = 4
+
+
+def _retryable(exc: BaseException) -> bool:
+    return bool(exc.args) and exc.args[0] in RETRYABLE_MYSQL_ERRORS
+
+
+async def retrying(work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` again, a few times with jittered backoff, when MySQL gives up on a lock."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return await work()
+        except peewee.OperationalError as exc:
+            if not _retryable(exc) or attempt == ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.005 * 2**attempt * (1 + random.random()))
+    raise AssertionError("unreachable")
+
+
+async def execute(db: Any, query: peewee.Query) -> Any:
+    """One write statement outside a transaction, retried on deadlock, its connection released
+    at once (a request that held it while building its answer could starve the pool)."""
+
+    async def attempt() -> Any:
+        try:
+            return await db.aexecute(query)
+        finally:
+            await _release(db)
+
+    return await retrying(attempt)
+
+
+async def transaction(db: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """All of `work` or none of it, retried on deadlock. `work` runs in this task, so every
+    statement it awaits uses the transaction's connection, which is released after the commit."""
+
+    async def attempt() -> T:
+        try:
+            async with db.atomic():
+                return await work()
+        finally:
+            await _release(db)
+
+    return await retrying(attempt)

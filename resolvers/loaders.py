@@ -17,12 +17,11 @@ from strawberry.dataloader import DataLoader
 from models import User, Video, VideoCategory, VideoProgress, VideoReaction
 from resolvers.accounts.viewer import Viewer
 from resolvers.db import fetch
+from resolvers.pages import PageKey, PageRows, ReactionCounts, category_pages
 from resolvers.visibility import only_visible_categories, only_visible_videos
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-ReactionCounts = dict[str, int]
 
 
 def in_key_order(keys: Sequence[K], found: dict[K, V], default: Any = None) -> list[V]:
@@ -57,7 +56,9 @@ class CategoryByIdLoader(_Loader[int, VideoCategory | None]):
 
 class CategoryBySlugLoader(_Loader[str, VideoCategory | None]):
     async def fetch_batch(self, keys: list[str]) -> list[VideoCategory | None]:
-        query = only_visible_categories(VideoCategory.select().where(VideoCategory.slug.in_(keys)), self.viewer)
+        query = only_visible_categories(
+            VideoCategory.select().where(VideoCategory.slug.in_(keys)), self.viewer
+        )
         return in_key_order(keys, {c.slug: c for c in await fetch(self.db, query)})
 
 
@@ -124,6 +125,23 @@ class ViewerProgressByVideoLoader(_Loader[int, VideoProgress | None]):
         return in_key_order(keys, {p.video_id: p for p in await fetch(self.db, query)})
 
 
+class VideoPageByCategoryLoader(DataLoader[PageKey, PageRows]):
+    """Pages of a category's videos: sibling categories asking for the same page share one
+    window-function statement (see resolvers.pages.category_pages)."""
+
+    def __init__(
+        self, db: Any, viewer: Viewer | None, secret: bytes, counts: VideoCountByCategoryLoader
+    ) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.secret = secret
+        self.counts = counts
+        super().__init__(load_fn=self.fetch_batch)
+
+    async def fetch_batch(self, keys: list[PageKey]) -> list[PageRows | BaseException]:
+        return await category_pages(self.db, self.viewer, self.secret, self.counts.load_many, keys)
+
+
 @dataclass
 class Loaders:
     user_by_id: UserByIdLoader
@@ -134,17 +152,19 @@ class Loaders:
     reaction_counts_by_video: ReactionCountsByVideoLoader
     viewer_reaction_by_video: ViewerReactionByVideoLoader
     viewer_progress_by_video: ViewerProgressByVideoLoader
+    video_page_by_category: VideoPageByCategoryLoader
 
     @classmethod
-    def build(cls, db: Any, viewer: Viewer | None) -> Loaders:
+    def build(cls, db: Any, viewer: Viewer | None, secret: bytes) -> Loaders:
+        counts = VideoCountByCategoryLoader(db, viewer)
         return cls(
             user_by_id=UserByIdLoader(db, viewer),
             category_by_id=CategoryByIdLoader(db, viewer),
             category_by_slug=CategoryBySlugLoader(db, viewer),
             video_by_id=VideoByIdLoader(db, viewer),
-            video_count_by_category=VideoCountByCategoryLoader(db, viewer),
+            video_count_by_category=counts,
             reaction_counts_by_video=ReactionCountsByVideoLoader(db, viewer),
             viewer_reaction_by_video=ViewerReactionByVideoLoader(db, viewer),
             viewer_progress_by_video=ViewerProgressByVideoLoader(db, viewer),
+            video_page_by_category=VideoPageByCategoryLoader(db, viewer, secret, counts),
         )
-

@@ -13,7 +13,9 @@ async def visible_video(ctx: Context, pk: int) -> Video:
     """The video (with its category joined) if the viewer may see it; NOT_FOUND otherwise.
 
     Reads the database directly, not through a dataloader, so it never sees a cached row."""
-    query = only_visible_videos(Video.select(Video, VideoCategory).join(VideoCategory).where(Video.id == pk), ctx.viewer)
+    query = only_visible_videos(
+        Video.select(Video, VideoCategory).join(VideoCategory).where(Video.id == pk), ctx.viewer
+    )
     rows = await fetch(ctx.db, query)
     if not rows:
         raise NotFound("no such video")

@@ -102,11 +102,7 @@ def order_by(order: Order) -> tuple[peewee.Ordering, ...]:
 
 def after(key: SortKey) -> peewee.Expression:
     """Rows strictly after `key` in its order, written so the index range scan can be used."""
-    if key.order is Order.POPULAR:
-        column, value = Video.view_count, key.value
-        return (column < value) | ((column == value) & (Video.id < key.id))
-    if key.order is Order.NEWEST:
-        column, value = Video.created_at, key.value
-        return (column < value) | ((column == value) & (Video.id < key.id))
-    column, value = Video.title, key.value
-    return (column > value) | ((column == value) & (Video.id > key.id))
+    column: Any = {Order.POPULAR: Video.view_count, Order.NEWEST: Video.created_at}.get(key.order)
+    if column is not None:  # descending orders
+        return (column < key.value) | ((column == key.value) & (Video.id < key.id))
+    return (Video.title > key.value) | ((Video.title == key.value) & (Video.id > key.id))

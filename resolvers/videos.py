@@ -9,12 +9,13 @@ from typing import Any
 import peewee
 from peewee import fn
 
-from models import User, Video, VideoCategory, VideoProgress
+from models import Video, VideoCategory
+from models.database import UNICODE_LOWER
 from resolvers.context import Context
 from resolvers.db import fetch, fetch_scalar
 from resolvers.errors import BadUserInput, Forbidden
-from resolvers.loaders import ReactionCounts
-from resolvers.pagination import Order, PageArgs, decode_cursor, encode_cursor, order_by, sort_key
+from resolvers.pages import ConnectionNeeds, Page, VideoBundle, VideoNeeds, base_query, fresh, make_page
+from resolvers.pagination import Order, PageArgs, decode_cursor, order_by
 from resolvers.pagination import after as after_key
 from resolvers.visibility import is_admin, only_visible_videos
 
@@ -22,59 +23,10 @@ MAX_SEARCH_LENGTH = 200
 
 
 @dataclass(frozen=True)
-class VideoNeeds:
-    """What a selection asks of each video beyond its own columns (read from info.selected_fields)."""
-
-    counts: bool = False
-    viewer_reaction: bool = False
-    progress: bool = False
-    category_count: bool = False
-
-
-@dataclass(frozen=True)
-class ConnectionNeeds:
-    node: VideoNeeds = VideoNeeds()
-    total: bool = False
-    cursors: bool = False
-
-
-@dataclass
-class VideoBundle:
-    """A video with everything its selection needs, loaded for the whole list at once."""
-
-    row: Video  # .category and .uploaded_by are joined in
-    counts: ReactionCounts | None = None
-    viewer_reaction: str | None = None
-    progress: VideoProgress | None = None
-    category_count: int | None = None
-
-
-@dataclass
-class Page:
-    bundles: list[VideoBundle]
-    cursors: list[str]
-    has_next: bool
-    has_previous: bool
-    total_count: int | None
-    end_cursor: str | None = None
-    start_cursor: str | None = None
-
-
-@dataclass(frozen=True)
 class VideoFilter:
     category_slug: str | None = None
     search: str | None = None
     published: bool | None = None
-
-
-def base_query() -> peewee.ModelSelect:
-    """Videos with their category and uploader joined: one statement yields all three."""
-    return (
-        Video.select(Video, VideoCategory, User)
-        .join(VideoCategory)
-        .switch(Video)
-        .join(User, on=(Video.uploaded_by == User.id))
-    )
 
 
 async def enrich(ctx: Context, rows: list[Video], needs: VideoNeeds) -> list[VideoBundle]:
@@ -134,10 +86,9 @@ def _like(term: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def _contains(column: peewee.Field, pattern: str) -> peewee.Expression:
-    return peewee.NodeList(
-        (fn.LOWER(column), peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '!'"))
-    )
+def _contains(db: Any, column: peewee.Field, pattern: str) -> Any:
+    lower = fn.LOWER if isinstance(db, peewee.MySQLDatabase) else getattr(fn, UNICODE_LOWER)
+    return peewee.NodeList((lower(column), peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '!'")))
 
 
 def _filtered(ctx: Context, query: peewee.ModelSelect, flt: VideoFilter) -> peewee.ModelSelect:
@@ -152,28 +103,8 @@ def _filtered(ctx: Context, query: peewee.ModelSelect, flt: VideoFilter) -> peew
         if len(flt.search) > MAX_SEARCH_LENGTH:
             raise BadUserInput(f"search must be at most {MAX_SEARCH_LENGTH} characters")
         pattern = _like(flt.search.strip())
-        query = query.where(_contains(Video.title, pattern) | _contains(Video.description, pattern))
+        query = query.where(_contains(ctx.db, Video.title, pattern) | _contains(ctx.db, Video.description, pattern))
     return query
-
-
-def _page(
-    ctx: Context, rows: list[Video], args: PageArgs, needs: ConnectionNeeds, total: int | None
-) -> tuple[list[Video], Page]:
-    has_next = len(rows) > args.first
-    rows = rows[: args.first]
-    secret = ctx.settings.secret_key
-    cursors = [encode_cursor(secret, sort_key(args.order, r)) for r in rows] if needs.cursors else []
-    page = Page(
-        bundles=[],
-        cursors=cursors,
-        has_next=has_next,
-        has_previous=args.after is not None,
-        total_count=total,
-    )
-    if rows:
-        page.start_cursor = cursors[0] if cursors else encode_cursor(secret, sort_key(args.order, rows[0]))
-        page.end_cursor = cursors[-1] if cursors else encode_cursor(secret, sort_key(args.order, rows[-1]))
-    return rows, page
 
 
 async def _count(ctx: Context, query: peewee.ModelSelect) -> int:
@@ -191,68 +122,18 @@ async def list_videos(ctx: Context, args: PageArgs, flt: VideoFilter, needs: Con
             rows, total = await asyncio.gather(fetch(ctx.db, query), _count(ctx, filtered))
         else:
             rows, total = await fetch(ctx.db, query), None
-    rows, page = _page(ctx, rows, args, needs, total)
+    rows, page = make_page(ctx.settings.secret_key, rows, args, needs, total)
     page.bundles = await enrich(ctx, rows, needs.node)
     return page
-
-
-async def first_pages(
-    ctx: Context, categories: list[VideoCategory], args: PageArgs, needs: ConnectionNeeds
-) -> dict[int, tuple[list[Video], Page]]:
-    """The first page of every category in ONE statement (ROW_NUMBER per category), plus the
-    counts in one GROUP BY. Call inside gate.loading(); enrich the rows afterwards."""
-    assert args.after is None
-    ids = [c.id for c in categories]
-    if not ids:
-        return {}
-    rank = fn.ROW_NUMBER().over(partition_by=[Video.category], order_by=list(order_by(args.order)))
-    ranked = only_visible_videos(
-        Video.select(Video.id.alias("vid"), rank.alias("position"))
-        .join(VideoCategory)
-        .where(Video.category.in_(ids)),
-        ctx.viewer,
-    ).alias("ranked")
-    query = (
-        base_query()
-        .join(ranked, on=(Video.id == ranked.c.vid))
-        .where(ranked.c.position <= args.first + 1)
-        .order_by(Video.category, ranked.c.position)
-    )
-    if needs.total:
-        rows, totals = await asyncio.gather(
-            fetch(ctx.db, query), ctx.loaders.video_count_by_category.load_many(ids)
-        )
-    else:
-        rows, totals = await fetch(ctx.db, query), [None] * len(ids)
-    by_category: dict[int, list[Video]] = {i: [] for i in ids}
-    for row in rows:
-        by_category[row.category_id].append(row)
-    return {
-        cid: _page(ctx, by_category[cid], args, needs, total)
-        for cid, total in zip(ids, totals, strict=True)
-    }
 
 
 async def category_page(
     ctx: Context, category: VideoCategory, args: PageArgs, needs: ConnectionNeeds
 ) -> Page:
-    """One category's page, for a page after a cursor or a category reached on its own."""
-    if args.after is None:
-        with ctx.gate.loading():
-            pages = await first_pages(ctx, [category], args, needs)
-        rows, page = pages[category.id]
-    else:
-        key = decode_cursor(ctx.settings.secret_key, args.after, args.order)
-        filtered = only_visible_videos(base_query().where(Video.category == category.id), ctx.viewer)
-        query = filtered.where(after_key(key)).order_by(*order_by(args.order)).limit(args.first + 1)
-        with ctx.gate.loading():
-            if needs.total:
-                rows, total = await asyncio.gather(
-                    fetch(ctx.db, query), ctx.loaders.video_count_by_category.load(category.id)
-                )
-            else:
-                rows, total = await fetch(ctx.db, query), None
-        rows, page = _page(ctx, rows, args, needs, total)
+    """One category's page, through the loader, so sibling categories share statements."""
+    with ctx.gate.loading():
+        rows, page = await ctx.loaders.video_page_by_category.load((category.id, args, needs))
+    page = fresh(page)
     page.bundles = await enrich(ctx, rows, needs.node)
     return page
 
@@ -268,7 +149,6 @@ __all__ = [
     "by_id",
     "category_page",
     "enrich",
-    "first_pages",
     "hero",
     "list_videos",
 ]

@@ -21,13 +21,13 @@ def only_visible_videos(query: Q, viewer: Viewer | None) -> Q:
     """Restrict a query over Video that is joined to VideoCategory."""
     if is_admin(viewer):
         return query
-    return query.where((Video.published == True) & (VideoCategory.is_active == True))  # type: ignore[attr-defined, no-any-return]  # noqa: E712
+    return query.where((Video.published == True) & (VideoCategory.is_active == True))  # noqa: E712
 
 
 def only_visible_categories(query: Q, viewer: Viewer | None) -> Q:
     if is_admin(viewer):
         return query
-    return query.where(VideoCategory.is_active == True)  # type: ignore[attr-defined, no-any-return]  # noqa: E712
+    return query.where(VideoCategory.is_active == True)  # noqa: E712
 
 
 def can_see_video(viewer: Viewer | None, video: Video, category: VideoCategory) -> bool:

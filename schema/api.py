@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -23,13 +24,15 @@ from strawberry.extensions import (
 )
 from strawberry.printer import print_schema as _print
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from resolvers.config import Settings
 from resolvers.context import Context
 from schema.accounts import AccountQuery
 from schema.categories import CategoryQuery
-from schema.errors import ContractErrors, log_unexpected
+from schema.errors import ContractErrors, log_unexpected, with_codes
+from schema.limits import CostLimitRule
 from schema.nodes import NodeQuery
 from schema.progress import ProgressQuery
 from schema.scalars import SCALAR_OVERRIDES
@@ -85,6 +88,7 @@ schema = VideolibSchema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([CostLimitRule]),
         ParserCache,
         ValidationCache,
         Authenticate,
@@ -105,8 +109,14 @@ class VideolibGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Also reached by errors the view raises itself (a query that does not parse).
+        return with_codes(await super().process_result(request, result))  # type: ignore[return-value, arg-type]
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context(request=request if isinstance(request, Request) else None, settings=self.settings, db=self.db)
+        return Context(
+            request=request if isinstance(request, Request) else None, settings=self.settings, db=self.db
+        )
 
 
 def build_graphql_app(settings: Settings, db: Any) -> VideolibGraphQL:

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-
-
 import strawberry
 from strawberry.types import Info
 
 from models import VideoCategory as CategoryRow
 from resolvers import categories as resolve
 from resolvers.context import Context
+from resolvers.curation import categories as curate
+from resolvers.curation import given_fields
 from resolvers.pagination import PageArgs
 from resolvers.videos import Page, category_page
 from schema.ids import global_id
-from schema.node import Node
+from schema.node import Node, parse_global_id
+from schema.permissions import ADMIN_ONLY
 from schema.selection import category_plan, connection_needs, current
 from schema.videos import VideoConnection, VideoOrder, page_args
 
@@ -86,3 +87,56 @@ class CategoryQuery:
         return VideoCategoryType.from_bundle(bundle) if bundle else None
 
 
+# --- curation (admin only) -----------------------------------------------------------------
+
+
+@strawberry.input
+class CreateCategoryInput:
+    name: str
+    # UNSET rather than None: the contract prints no default; omitted or null, the slug is derived.
+    slug: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Derived from name when omitted; [a-z0-9]+(-[a-z0-9]+)*, unique.",
+    )
+    sort_order: int | None = 0
+    is_active: bool | None = True
+
+
+@strawberry.input
+class UpdateCategoryInput:
+    # UNSET tells "not given" (keep) from an explicit null.
+    name: str | None = strawberry.UNSET
+    slug: str | None = strawberry.UNSET
+    sort_order: int | None = strawberry.UNSET
+    is_active: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="Admin only, like every mutation below.")
+    async def create_category(
+        self, info: Info[Context, None], input: CreateCategoryInput
+    ) -> VideoCategoryType:
+        row = await curate.create_category(info.context, given_fields(input))
+        return VideoCategoryType.build(row)
+
+    @strawberry.mutation(permission_classes=ADMIN_ONLY)
+    async def update_category(
+        self, info: Info[Context, None], id: strawberry.ID, input: UpdateCategoryInput
+    ) -> VideoCategoryType:
+        _, pk = parse_global_id(id, "VideoCategory")
+        row = await curate.update_category(info.context, pk, given_fields(input))
+        return VideoCategoryType.build(row)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN_ONLY, description="CONFLICT while the category still holds videos."
+    )
+    async def delete_category(self, info: Info[Context, None], id: strawberry.ID) -> DeletePayload:
+        _, pk = parse_global_id(id, "VideoCategory")
+        await curate.delete_category(info.context, pk)
+        return DeletePayload(deleted_id=strawberry.ID(global_id("VideoCategory", pk)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -31,12 +32,13 @@ class ContractErrors(MaskErrors):
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked
 
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
-        for error in processed:
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-        return processed
+
+def with_codes(response: dict[str, Any]) -> dict[str, Any]:
+    """Every error left without a code is about the request itself: one that did not parse or
+    validate, or whose variables did not fit. (Ours carry their codes; unexpected ones were masked.)"""
+    for error in response.get("errors") or ():
+        error.setdefault("extensions", {}).setdefault("code", "BAD_USER_INPUT")
+    return response
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:

@@ -54,4 +54,4 @@ class NodeQuery:
         resolver = _RESOLVERS.get(type_name)
         if resolver is None:
             return None
-        return await resolver(info, pk)  # type: ignore[no-any-return]
+        return await resolver(info, pk)

@@ -29,5 +29,5 @@ class IsAdmin(BasePermission):
         return is_admin(info.context.viewer)
 
 
-SIGNED_IN = [IsAuthenticated]
-ADMIN_ONLY = [IsAuthenticated, IsAdmin]
+SIGNED_IN: list[type[BasePermission]] = [IsAuthenticated]
+ADMIN_ONLY: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]

@@ -10,7 +10,8 @@ from models import VideoProgress as ProgressRow
 from resolvers import progress as resolve
 from resolvers.context import Context
 from schema.ids import global_id
-from schema.node import Node
+from schema.node import Node, parse_global_id
+from schema.permissions import SIGNED_IN
 from schema.selection import children, current, video_needs
 
 if TYPE_CHECKING:
@@ -69,3 +70,40 @@ class ProgressQuery:
     async def continue_watching(self, info: Info[Context, None], first: int | None = 10) -> list[VideoProgressType]:
         bundles = await resolve.continue_watching(info.context, first, progress_video_needs(info))
         return [VideoProgressType.from_bundle(b, info.context) for b in bundles]
+
+
+@strawberry.input
+class SaveProgressInput:
+    video_id: strawberry.ID
+    position_seconds: int = strawberry.field(
+        description="Current playhead in seconds; clamped to the video's duration."
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=SIGNED_IN,
+        description="Signed-in only. One row per user and video, upserted atomically: its id\n"
+        "never changes across saves. The answer reflects the write, nested fields\n"
+        "included (video { viewerProgress } is this same row).",
+    )
+    async def save_progress(self, info: Info[Context, None], input: SaveProgressInput) -> VideoProgressType:
+        _, pk = parse_global_id(input.video_id, "Video")
+        needs = progress_video_needs(info)
+        bundle = await resolve.save_progress(info.context, pk, input.position_seconds, needs)
+        return VideoProgressType.from_bundle(bundle, info.context)
+
+    @strawberry.mutation(
+        permission_classes=SIGNED_IN,
+        description="Signed-in only. Forgets the caller's progress on the video (it leaves "
+        "continueWatching); the answer is the video, whose viewerProgress is then null.",
+    )
+    async def clear_progress(
+        self, info: Info[Context, None], video_id: strawberry.ID
+    ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
+        from schema.videos import VideoType
+
+        _, pk = parse_global_id(video_id, "Video")
+        bundle = await resolve.clear_progress(info.context, pk, video_needs(current(info)))
+        return VideoType.build(bundle, info.context)

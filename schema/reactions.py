@@ -1,10 +1,20 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types import Info
 
 from models import REACTION_TYPES
+from resolvers import reactions as resolve
+from resolvers.context import Context
+from schema.node import parse_global_id
+from schema.permissions import SIGNED_IN
+from schema.selection import current, video_needs
+
+if TYPE_CHECKING:
+    from schema.videos import VideoType
 
 
 @strawberry.enum
@@ -45,3 +55,33 @@ class ReactionSummary:
             counts=[ReactionCount(type=kind, count=counts.get(kind, 0)) for kind in REACTION_TYPES],  # type: ignore[arg-type]
             viewer_reaction=viewer_reaction,  # type: ignore[arg-type]
         )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=SIGNED_IN,
+        description="Signed-in only. Sets or replaces the caller's one reaction; idempotent. "
+        "The answer reflects the write.",
+    )
+    async def react(
+        self, info: Info[Context, None], video_id: strawberry.ID, type: ReactionType
+    ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
+        from schema.videos import VideoType
+
+        _, pk = parse_global_id(video_id, "Video")
+        bundle = await resolve.react(info.context, pk, type.value, video_needs(current(info)))
+        return VideoType.build(bundle, info.context)
+
+    @strawberry.mutation(
+        permission_classes=SIGNED_IN,
+        description="Signed-in only. Removes the caller's reaction if any; idempotent.",
+    )
+    async def unreact(
+        self, info: Info[Context, None], video_id: strawberry.ID
+    ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
+        from schema.videos import VideoType
+
+        _, pk = parse_global_id(video_id, "Video")
+        bundle = await resolve.unreact(info.context, pk, video_needs(current(info)))
+        return VideoType.build(bundle, info.context)

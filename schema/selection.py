@@ -77,7 +77,9 @@ def category_plan(category_fields: Iterable[SelectedField]) -> tuple[bool, list[
     for videos in sub.get("videos", []):
         args = videos.arguments
         try:
-            page = PageArgs.of(_int(args.get("first", 20)), args.get("after"), args.get("orderBy") or "POPULAR")
+            page = PageArgs.of(
+                _int(args.get("first", 20)), args.get("after"), args.get("orderBy") or "POPULAR"
+            )
         except (ApiError, ValueError):
             continue
         plans[page].append(videos)

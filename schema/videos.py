@@ -9,15 +9,18 @@ from strawberry.types import Info
 
 from resolvers import videos as resolve
 from resolvers.context import Context
+from resolvers.curation import Fields, given_fields
+from resolvers.curation import videos as curate
 from resolvers.pagination import PageArgs
 from schema.accounts import UserType
 from schema.ids import global_id
 from schema.node import Node, parse_global_id
+from schema.permissions import ADMIN_ONLY
 from schema.reactions import ReactionSummary
 from schema.selection import connection_needs, current, video_needs
 
 if TYPE_CHECKING:
-    from schema.categories import VideoCategoryType
+    from schema.categories import DeletePayload, VideoCategoryType
     from schema.progress import VideoProgressType
 
 
@@ -163,3 +166,72 @@ class VideoQuery:
             connection_needs(current(info)),
         )
         return VideoConnection.build(page, info.context)
+
+
+# --- curation (admin only) -----------------------------------------------------------------
+
+
+@strawberry.input
+class CreateVideoInput:
+    # UNSET rather than None, as the contract prints no default; omitted, the column stays NULL.
+    title: str
+    description: str | None = strawberry.UNSET
+    category_id: strawberry.ID
+    video_url: str = strawberry.field(description="http(s) URL.")
+    thumbnail_url: str | None = strawberry.UNSET
+    caption_url: str | None = strawberry.UNSET
+    duration_seconds: int
+    published: bool | None = False
+    is_hero: bool | None = strawberry.field(
+        default=False, description="Setting true clears isHero on every other video."
+    )
+
+
+@strawberry.input
+class UpdateVideoInput:
+    # UNSET tells "not given" (keep) from an explicit null (clear, where the column allows it).
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    category_id: strawberry.ID | None = strawberry.UNSET
+    video_url: str | None = strawberry.UNSET
+    thumbnail_url: str | None = strawberry.UNSET
+    caption_url: str | None = strawberry.UNSET
+    duration_seconds: int | None = strawberry.UNSET
+    published: bool | None = strawberry.UNSET
+    is_hero: bool | None = strawberry.UNSET
+
+
+def video_fields(input: CreateVideoInput | UpdateVideoInput) -> Fields:
+    """The given fields, with categoryId turned into the category's primary key."""
+    fields = given_fields(input)
+    if fields.get("category_id") is not None:
+        _, fields["category_id"] = parse_global_id(fields["category_id"], "VideoCategory")
+    return fields
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=ADMIN_ONLY)
+    async def create_video(self, info: Info[Context, None], input: CreateVideoInput) -> VideoType:
+        bundle = await curate.create_video(info.context, video_fields(input), video_needs(current(info)))
+        return VideoType.build(bundle, info.context)
+
+    @strawberry.mutation(permission_classes=ADMIN_ONLY)
+    async def update_video(
+        self, info: Info[Context, None], id: strawberry.ID, input: UpdateVideoInput
+    ) -> VideoType:
+        _, pk = parse_global_id(id, "Video")
+        bundle = await curate.update_video(info.context, pk, video_fields(input), video_needs(current(info)))
+        return VideoType.build(bundle, info.context)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN_ONLY, description="Also deletes the video's progress rows and reactions."
+    )
+    async def delete_video(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> Annotated[DeletePayload, strawberry.lazy("schema.categories")]:
+        from schema.categories import DeletePayload
+
+        _, pk = parse_global_id(id, "Video")
+        await curate.delete_video(info.context, pk)
+        return DeletePayload(deleted_id=strawberry.ID(global_id("Video", pk)))

@@ -1,0 +1,53 @@
+"""Admin curation: creating, changing and deleting categories and videos.
+
+Inputs arrive as a dict of the fields the client gave (keyed by column name): a missing key is
+"leave as it is", None is an explicit null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import peewee
+from strawberry import UNSET
+
+from resolvers.db import transaction
+
+Fields = dict[str, Any]
+T = TypeVar("T")
+
+# MySQL/MariaDB error numbers; SQLite only says it in the message.
+DUPLICATE_ENTRY = 1062
+ROW_IS_REFERENCED = 1451  # deleting a parent that children still point at
+NO_REFERENCED_ROW = 1452  # a child pointing at a parent that does not exist
+
+
+def given_fields(input: object) -> Fields:
+    """The fields of a strawberry input the client set, null included; UNSET ones left out."""
+    return {name: value for name, value in vars(input).items() if value is not UNSET}
+
+
+async def write(db: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """`work` in one transaction (retried on deadlock), then the connection goes back to the pool:
+    the answer is read by dataloader tasks with connections of their own."""
+    try:
+        return await transaction(db, work)
+    finally:
+        if not db.in_transaction():
+            await db.aclose()
+
+
+def _errno(exc: peewee.IntegrityError) -> int | None:
+    code = exc.args[0] if exc.args else None
+    return code if isinstance(code, int) else None
+
+
+def is_duplicate(exc: peewee.IntegrityError) -> bool:
+    return _errno(exc) == DUPLICATE_ENTRY or "UNIQUE constraint failed" in str(exc)
+
+
+def is_foreign_key_violation(exc: peewee.IntegrityError) -> bool:
+    if _errno(exc) in (ROW_IS_REFERENCED, NO_REFERENCED_ROW):
+        return True
+    return "FOREIGN KEY constraint failed" in str(exc)

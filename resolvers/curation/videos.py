@@ -1,0 +1,95 @@
+"""createVideo, updateVideo, deleteVideo, and the one-hero rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import peewee
+
+from models import Video, utcnow
+from resolvers.context import Context
+from resolvers.curation import Fields, is_foreign_key_violation, write
+from resolvers.curation.validation import video_columns
+from resolvers.db import fetch
+from resolvers.errors import NotFound
+from resolvers.videos import VideoBundle, VideoNeeds, by_id
+
+
+def clear_other_heroes(keep: int) -> peewee.ModelUpdate:
+    """Run in the same transaction as the write that makes `keep` the hero, after it.
+
+    Whichever of two racing admins commits last clears the other's hero: its UPDATE must lock the
+    other's (uncommitted) hero row and waits for it, or the two deadlock and one is retried."""
+    return Video.update(is_hero=False).where((Video.is_hero == True) & (Video.id != keep))  # noqa: E712
+
+
+def _no_such_category() -> NotFound:
+    # The foreign key is the existence check: no look-up that a concurrent delete could outdate.
+    return NotFound("no such category: categoryId must be the ID of an existing VideoCategory")
+
+
+async def _answer(ctx: Context, pk: int, needs: VideoNeeds, created: bool = False) -> VideoBundle:
+    """The Video as the write left it, read with fresh loaders."""
+    ctx.forget_loaded()
+    if created:
+        # A video created a moment ago has no reactions and no progress: nothing to read for them.
+        ctx.loaders.reaction_counts_by_video.prime(pk, {})
+        ctx.loaders.viewer_reaction_by_video.prime(pk, None)
+        ctx.loaders.viewer_progress_by_video.prime(pk, None)
+    bundle = await by_id(ctx, pk, needs)
+    if bundle is None:  # deleted by someone else between the write and this read
+        raise NotFound("no such video")
+    return bundle
+
+
+async def create_video(ctx: Context, fields: Fields, needs: VideoNeeds) -> VideoBundle:
+    columns = video_columns(fields)
+    viewer = ctx.viewer
+    assert viewer is not None  # ADMIN_ONLY
+    now = utcnow()
+    row: dict[str, Any] = {**columns, "uploaded_by": viewer.id, "created_at": now, "updated_at": now}
+
+    async def work() -> int:
+        pk = int(await ctx.db.aexecute(Video.insert(**row)))
+        if columns["is_hero"]:
+            await ctx.db.aexecute(clear_other_heroes(pk))
+        return pk
+
+    try:
+        pk = await write(ctx.db, work)
+    except peewee.IntegrityError as exc:
+        if is_foreign_key_violation(exc):
+            raise _no_such_category() from None
+        raise
+    return await _answer(ctx, pk, needs, created=True)
+
+
+async def update_video(ctx: Context, pk: int, fields: Fields, needs: VideoNeeds) -> VideoBundle:
+    columns = video_columns(fields)
+
+    async def work() -> None:
+        # Write first, then read: on SQLite a transaction that reads before it writes may find
+        # the database changed under it and fail instead of waiting.
+        if columns:
+            await ctx.db.aexecute(Video.update(**columns).where(Video.id == pk))
+        if not await fetch(ctx.db, Video.select(Video.id).where(Video.id == pk)):
+            raise NotFound("no such video")  # rolls back: nothing else changed either
+        if columns.get("is_hero"):
+            await ctx.db.aexecute(clear_other_heroes(pk))
+
+    try:
+        await write(ctx.db, work)
+    except peewee.IntegrityError as exc:
+        if is_foreign_key_violation(exc):
+            raise _no_such_category() from None
+        raise
+    return await _answer(ctx, pk, needs)
+
+
+async def delete_video(ctx: Context, pk: int) -> None:
+    """Its progress rows and reactions go with it: their foreign keys are ON DELETE CASCADE."""
+    delete = Video.delete().where(Video.id == pk)
+    deleted = await write(ctx.db, lambda: ctx.db.aexecute(delete))
+    if not deleted:
+        raise NotFound("no such video")
+    ctx.forget_loaded()
