@@ -61,9 +61,10 @@ def _models(db):
             indexes = (
                 (("created_at",), False),
                 (("published", "category_id", "view_count"), False),
+                (("published", "category_id", "view_count", "created_at"), False),
                 (("published", "category_id", "created_at"), False),
                 (("published", "category_id", "title"), False),
-                (("published", "view_count"), False),
+                (("published", "view_count", "created_at"), False),
                 (("published", "created_at"), False),
                 (("published", "title"), False),
             )

@@ -35,10 +35,12 @@ class Video(TimestampedModel):
             (("created_at",), False),
             # The contract's index: a category row ordered by popularity.
             (("published", "category_id", "view_count"), False),
+            # POPULAR breaks view-count ties by recency, so its pages walk these.
+            (("published", "category_id", "view_count", "created_at"), False),
             # Keyset pagination for the other orders, per category and across the catalogue.
             (("published", "category_id", "created_at"), False),
             (("published", "category_id", "title"), False),
-            (("published", "view_count"), False),
+            (("published", "view_count", "created_at"), False),
             (("published", "created_at"), False),
             (("published", "title"), False),
         )

@@ -55,8 +55,7 @@ def load_secret(config: DatabaseConfig) -> bytes:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
             log.warning(
-                "%s is not set: generated a secret key in %s (mode 0600). "
-                "Set %s in production.",
+                "%s is not set: generated a secret key in %s (mode 0600). Set %s in production.",
                 SECRET_ENV,
                 path,
                 SECRET_ENV,

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import peewee
-from peewee import fn
+from peewee import JOIN, fn
 
 from models import User, Video, VideoCategory, VideoProgress
+from models.database import current
 from resolvers.accounts.viewer import Viewer
 from resolvers.db import fetch
-from resolvers.pagination import PageArgs, decode_cursor, encode_cursor, order_by, sort_key
+from resolvers.pagination import Order, PageArgs, decode_cursor, encode_cursor, order_by, sort_key
 from resolvers.pagination import after as after_key
-from resolvers.visibility import only_visible_videos
+from resolvers.visibility import is_admin, only_visible_videos
 
 ReactionCounts = dict[str, int]
 
@@ -62,13 +63,59 @@ class Page:
     start_cursor: str | None = None
 
 
-def base_query() -> Any:
-    """Videos with their category and uploader joined: one statement yields all three."""
+# peewee's names for the keyset indexes of migrations/003_videos.py, by (one category?, order).
+_KEYSET_INDEXES = {
+    (False, Order.POPULAR): "video_published_view_count_created_at",
+    (False, Order.NEWEST): "video_published_created_at",
+    (False, Order.TITLE): "video_published_title",
+    (True, Order.POPULAR): "video_published_category_id_view_count_created_at",
+    (True, Order.NEWEST): "video_published_category_id_created_at",
+    (True, Order.TITLE): "video_published_category_id_title",
+}
+
+
+def keyset_index(order: Order, one_category: bool, published_fixed: bool) -> str | None:
+    """The index a keyset page must walk, when the query pins `published` (its first column)."""
+    return _KEYSET_INDEXES[one_category, order] if published_fixed else None
+
+
+class _ForcedIndex(peewee.Node):
+    """`videos AS t1 FORCE INDEX (...)`: peewee has no index hints."""
+
+    def __init__(self, index: str) -> None:
+        self.index = index
+
+    def __sql__(self, ctx: Any) -> Any:
+        ctx.sql(Video)
+        return ctx.literal(" FORCE INDEX (").sql(peewee.Entity(self.index)).literal(")")
+
+
+class _ForcedIndexSelect(peewee.ModelSelect):
+    def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
+        # Hydrate the joins from Video, which the hint hides from peewee's walk of the FROM list.
+        state: Any = self
+        return peewee.ModelCursorWrapper(cursor, self.model, state._returning, [self.model], state._joins)
+
+
+def base_query(keyset: str | None = None) -> Any:
+    """Videos with their category and uploader joined: one statement yields all three.
+
+    keyset, the index of a keyset page (see keyset_index). MariaDB otherwise picks a plain lookup
+    on `published` over the range the cursor gives, or starts from video_categories, and then
+    reads or sorts every visible video for each page. Forced, a deep page reads page-size rows.
+    """
+    forced = keyset is not None and isinstance(current(), peewee.MySQLDatabase)
+    join = "STRAIGHT_JOIN" if forced else JOIN.INNER
+    columns = [Video, VideoCategory, User]
+    query: Any
+    if forced:
+        query = _ForcedIndexSelect(Video, columns).from_(_ForcedIndex(keyset))  # type: ignore[arg-type]
+    else:
+        query = Video.select(*columns)
     return (
-        Video.select(Video, VideoCategory, User)
-        .join(VideoCategory)
+        query.join(VideoCategory, join, on=(Video.category == VideoCategory.id))
         .switch(Video)
-        .join(User, on=(Video.uploaded_by == User.id))
+        .join(User, join, on=(Video.uploaded_by == User.id))
     )
 
 
@@ -121,7 +168,8 @@ async def _later_page(
     """A page after a cursor: an index range scan from the cursor's sort key."""
     assert args.after is not None
     key = decode_cursor(secret, args.after, args.order)
-    query = only_visible_videos(base_query().where(Video.category == category_id), viewer)
+    index = keyset_index(args.order, one_category=True, published_fixed=not is_admin(viewer))
+    query = only_visible_videos(base_query(index).where(Video.category == category_id), viewer)
     return list(
         await fetch(db, query.where(after_key(key)).order_by(*order_by(args.order)).limit(args.first + 1))
     )

@@ -49,28 +49,36 @@ class PageArgs:
 
 @dataclass(frozen=True)
 class SortKey:
-    """The position of one row in one order."""
+    """The position of one row in one order: its sort columns, then the id that breaks ties."""
 
     order: Order
-    value: Any  # view_count, created_at or title
+    values: tuple[Any, ...]
     id: int
 
 
+# The sort columns of each order, before the id. POPULAR is "view count descending, then newest".
+_COLUMNS: dict[Order, tuple[peewee.Field, ...]] = {
+    Order.POPULAR: (Video.view_count, Video.created_at),
+    Order.NEWEST: (Video.created_at,),
+    Order.TITLE: (Video.title,),
+}
+_DESCENDING = {Order.POPULAR: True, Order.NEWEST: True, Order.TITLE: False}
+
+
 def sort_key(order: Order, video: Video) -> SortKey:
-    if order is Order.POPULAR:
-        return SortKey(order, video.view_count, video.id)
-    if order is Order.NEWEST:
-        return SortKey(order, video.created_at, video.id)
-    return SortKey(order, video.title, video.id)
+    return SortKey(order, tuple(getattr(video, c.name) for c in _COLUMNS[order]), video.id)
 
 
 def _sign(secret: bytes, payload: bytes) -> bytes:
     return hmac.new(secret, b"cursor:" + payload, hashlib.sha256).digest()[:_SIG_BYTES]
 
 
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
 def encode_cursor(secret: bytes, key: SortKey) -> str:
-    value = key.value.isoformat() if isinstance(key.value, dt.datetime) else key.value
-    payload = orjson.dumps([key.order.value, value, key.id])
+    payload = orjson.dumps([key.order.value, [_plain(v) for v in key.values], key.id])
     return base64.urlsafe_b64encode(_sign(secret, payload) + payload).decode().rstrip("=")
 
 
@@ -84,25 +92,40 @@ def decode_cursor(secret: bytes, cursor: str, order: Order) -> SortKey:
     sig, payload = raw[:_SIG_BYTES], raw[_SIG_BYTES:]
     if not hmac.compare_digest(sig, _sign(secret, payload)):
         raise invalid
-    kind, value, pk = orjson.loads(payload)
+    kind, values, pk = orjson.loads(payload)  # signed by us, so well formed
     if kind != order.value:
         raise BadUserInput(f"the cursor belongs to orderBy {kind}, not {order.value}")
-    if order is Order.NEWEST:
-        value = dt.datetime.fromisoformat(value)
-    return SortKey(order, value, pk)
+    typed = tuple(
+        dt.datetime.fromisoformat(v) if isinstance(c, peewee.DateTimeField) else v
+        for c, v in zip(_COLUMNS[order], values, strict=True)
+    )
+    return SortKey(order, typed, pk)
 
 
 def order_by(order: Order) -> tuple[peewee.Ordering, ...]:
-    if order is Order.POPULAR:
-        return (Video.view_count.desc(), Video.id.desc())
-    if order is Order.NEWEST:
-        return (Video.created_at.desc(), Video.id.desc())
-    return (Video.title.asc(), Video.id.asc())
+    columns = (*_COLUMNS[order], Video.id)
+    return tuple(c.desc() if _DESCENDING[order] else c.asc() for c in columns)
 
 
-def after(key: SortKey) -> peewee.Expression:
-    """Rows strictly after `key` in its order, written so the index range scan can be used."""
-    column: Any = {Order.POPULAR: Video.view_count, Order.NEWEST: Video.created_at}.get(key.order)
-    if column is not None:  # descending orders
-        return (column < key.value) | ((column == key.value) & (Video.id < key.id))
-    return (Video.title > key.value) | ((Video.title == key.value) & (Video.id > key.id))
+def after(key: SortKey) -> Any:
+    """Rows strictly after `key` in its order.
+
+    Written as `first <= v AND (first < v OR <the rest after>)` rather than a row comparison: the
+    leading conjunct is a plain range on the first sort column, which MariaDB can seek to in the
+    index, so a deep page reads about as many rows as the first one.
+    """
+    columns = (*_COLUMNS[key.order], Video.id)
+    values = (*key.values, key.id)
+    descending = _DESCENDING[key.order]
+
+    def beyond(column: Any, value: Any) -> Any:
+        return column < value if descending else column > value
+
+    def rest(i: int) -> Any:
+        if i == len(columns) - 1:
+            return beyond(columns[i], values[i])
+        return beyond(columns[i], values[i]) | ((columns[i] == values[i]) & rest(i + 1))
+
+    first, value = columns[0], values[0]
+    reachable = first <= value if descending else first >= value
+    return reachable & rest(0)

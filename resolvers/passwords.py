@@ -25,6 +25,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than the hasher now uses."""
+    return bool(_hasher.check_needs_rehash(password_hash))
+
+
 async def hash_password_async(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
 

@@ -10,10 +10,10 @@ from peewee import fn
 
 from models import User, Video, VideoCategory, VideoProgress, utcnow
 from resolvers.context import Context
-from resolvers.db import fetch, retrying
+from resolvers.db import execute, fetch
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.lookup import visible_video
-from resolvers.videos import VideoBundle, VideoNeeds, by_id, enrich
+from resolvers.videos import VideoBundle, VideoNeeds, enrich, video_after_write
 from resolvers.visibility import is_admin, only_visible_videos
 
 MAX_CONTINUE_WATCHING = 50
@@ -39,7 +39,9 @@ async def _bundles(ctx: Context, rows: list[VideoProgress], needs: VideoNeeds) -
     own = ctx.viewer is not None and all(row.user_id == ctx.viewer.id for row in rows)
     # video { viewerProgress } is this very row, so the owner's need no statement for it. (Not
     # primed into the loader: other lists then cost the same whatever continueWatching holds.)
-    videos = await enrich(ctx, [row.video for row in rows], replace(needs, progress=needs.progress and not own))
+    videos = await enrich(
+        ctx, [row.video for row in rows], replace(needs, progress=needs.progress and not own)
+    )
     for row, video in zip(rows, videos, strict=True):
         if own:
             video.progress = row
@@ -54,14 +56,18 @@ async def continue_watching(ctx: Context, first: int | None, needs: VideoNeeds) 
         raise BadUserInput(f"first must be between 0 and {MAX_CONTINUE_WATCHING}, got {first}")
     if ctx.viewer is None or first == 0:
         return []
-    query = only_visible_videos(
-        _query().where(  # type: ignore[attr-defined]
-            (VideoProgress.user == ctx.viewer.id)
-            & (VideoProgress.completed == False)  # noqa: E712
-            & (VideoProgress.last_position > 0)
-        ),
-        ctx.viewer,
-    ).order_by(VideoProgress.updated_at.desc(), VideoProgress.id.desc()).limit(first)
+    query = (
+        only_visible_videos(
+            _query().where(  # type: ignore[attr-defined]
+                (VideoProgress.user == ctx.viewer.id)
+                & (VideoProgress.completed == False)  # noqa: E712
+                & (VideoProgress.last_position > 0)
+            ),
+            ctx.viewer,
+        )
+        .order_by(VideoProgress.updated_at.desc(), VideoProgress.id.desc())
+        .limit(first)
+    )
     with ctx.gate.loading():
         rows = await fetch(ctx.db, query)
     return await _bundles(ctx, rows, needs)
@@ -84,19 +90,6 @@ async def progress_by_id(ctx: Context, pk: int, needs: VideoNeeds) -> ProgressBu
 #
 # Each write is ONE statement, so two requests racing on the same (user, video) cannot lose an
 # update or trip the unique key: the database merges them. What it answers is read back after.
-
-
-async def write_statement(db: Any, query: peewee.Query) -> Any:
-    """One write statement, retried on deadlock, then the connection goes back to the pool.
-
-    pwasyncio keeps a task's connection until the task ends, and the answer is read by dataloader
-    tasks with connections of their own: holding this one meanwhile starves a busy pool (a burst of
-    writes would each hold one while waiting for another)."""
-    try:
-        return await retrying(lambda: db.aexecute(query))
-    finally:
-        if not db.in_transaction():
-            await db.aclose()
 
 
 def completion_threshold(duration: int) -> int:
@@ -151,7 +144,7 @@ async def save_progress(ctx: Context, video_pk: int, position: int, needs: Video
     viewer = ctx.viewer
     assert viewer is not None  # SIGNED_IN
     video = await visible_video(ctx, video_pk)
-    await write_statement(ctx.db, progress_upsert(ctx.db, viewer.id, video, position))
+    await execute(ctx.db, progress_upsert(ctx.db, viewer.id, video, position))
     ctx.forget_loaded()
     query = _query().where(  # type: ignore[attr-defined]
         (VideoProgress.user == viewer.id) & (VideoProgress.video == video_pk)
@@ -171,30 +164,5 @@ async def clear_progress(ctx: Context, video_pk: int, needs: VideoNeeds) -> Vide
     delete = VideoProgress.delete().where(
         (VideoProgress.user == viewer.id) & (VideoProgress.video == video_pk)
     )
-    await write_statement(ctx.db, delete)
+    await execute(ctx.db, delete)
     return await video_after_write(ctx, video_pk, needs, progress=None)
-
-
-_UNCHANGED: Any = object()
-
-
-async def video_after_write(
-    ctx: Context,
-    video_pk: int,
-    needs: VideoNeeds,
-    progress: VideoProgress | None = _UNCHANGED,
-    reaction: str | None = _UNCHANGED,
-) -> VideoBundle:
-    """The Video answer of a viewer write, as the write left it.
-
-    Fresh loaders, so nothing read before the write is reused; the caller's own progress or
-    reaction, when the write just set it, is primed rather than read again."""
-    ctx.forget_loaded()
-    if progress is not _UNCHANGED:
-        ctx.loaders.viewer_progress_by_video.prime(video_pk, progress)
-    if reaction is not _UNCHANGED:
-        ctx.loaders.viewer_reaction_by_video.prime(video_pk, reaction)
-    bundle = await by_id(ctx, video_pk, needs)
-    if bundle is None:  # deleted (or hidden) between the write and this read
-        raise NotFound("no such video")
-    return bundle

@@ -8,9 +8,9 @@ import peewee
 
 from models import VideoReaction, utcnow
 from resolvers.context import Context
+from resolvers.db import execute
 from resolvers.lookup import visible_video
-from resolvers.progress import video_after_write, write_statement
-from resolvers.videos import VideoBundle, VideoNeeds
+from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
 
 
 def reaction_upsert(db: Any, user_id: int, video_pk: int, kind: str) -> peewee.Insert:
@@ -43,7 +43,7 @@ async def react(ctx: Context, video_pk: int, kind: str, needs: VideoNeeds) -> Vi
     viewer = ctx.viewer
     assert viewer is not None  # SIGNED_IN
     await visible_video(ctx, video_pk)
-    await write_statement(ctx.db, reaction_upsert(ctx.db, viewer.id, video_pk, kind))
+    await execute(ctx.db, reaction_upsert(ctx.db, viewer.id, video_pk, kind))
     return await video_after_write(ctx, video_pk, needs, reaction=kind)
 
 
@@ -54,5 +54,5 @@ async def unreact(ctx: Context, video_pk: int, needs: VideoNeeds) -> VideoBundle
     delete = VideoReaction.delete().where(
         (VideoReaction.user == viewer.id) & (VideoReaction.video == video_pk)
     )
-    await write_statement(ctx.db, delete)
+    await execute(ctx.db, delete)
     return await video_after_write(ctx, video_pk, needs, reaction=None)

@@ -9,12 +9,21 @@ from typing import Any
 import peewee
 from peewee import fn
 
-from models import Video, VideoCategory
+from models import Video, VideoCategory, VideoProgress
 from models.database import UNICODE_LOWER
 from resolvers.context import Context
 from resolvers.db import fetch, fetch_scalar
-from resolvers.errors import BadUserInput, Forbidden
-from resolvers.pages import ConnectionNeeds, Page, VideoBundle, VideoNeeds, base_query, fresh, make_page
+from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.pages import (
+    ConnectionNeeds,
+    Page,
+    VideoBundle,
+    VideoNeeds,
+    base_query,
+    fresh,
+    keyset_index,
+    make_page,
+)
 from resolvers.pagination import Order, PageArgs, decode_cursor, order_by
 from resolvers.pagination import after as after_key
 from resolvers.visibility import is_admin, only_visible_videos
@@ -98,12 +107,16 @@ def _filtered(ctx: Context, query: peewee.ModelSelect, flt: VideoFilter) -> peew
     if flt.published is not None:
         query = query.where(Video.published == flt.published)
     if flt.category_slug is not None:
-        query = query.where(VideoCategory.slug == flt.category_slug)
+        # By id, not by the joined slug: the (published, category_id, ...) indexes then give the order.
+        slug = VideoCategory.select(VideoCategory.id).where(VideoCategory.slug == flt.category_slug)
+        query = query.where(Video.category == slug)
     if flt.search is not None and flt.search.strip():
         if len(flt.search) > MAX_SEARCH_LENGTH:
             raise BadUserInput(f"search must be at most {MAX_SEARCH_LENGTH} characters")
         pattern = _like(flt.search.strip())
-        query = query.where(_contains(ctx.db, Video.title, pattern) | _contains(ctx.db, Video.description, pattern))
+        query = query.where(
+            _contains(ctx.db, Video.title, pattern) | _contains(ctx.db, Video.description, pattern)
+        )
     return query
 
 
@@ -113,7 +126,12 @@ async def _count(ctx: Context, query: peewee.ModelSelect) -> int:
 
 async def list_videos(ctx: Context, args: PageArgs, flt: VideoFilter, needs: ConnectionNeeds) -> Page:
     """Query.videos: the catalogue, filtered, in keyset pages."""
-    filtered = _filtered(ctx, base_query(), flt)
+    index = keyset_index(
+        args.order,
+        one_category=flt.category_slug is not None,
+        published_fixed=flt.published is not None or not is_admin(ctx.viewer),
+    )
+    filtered = _filtered(ctx, base_query(index), flt)
     query = filtered.order_by(*order_by(args.order)).limit(args.first + 1)
     if args.after is not None:
         query = query.where(after_key(decode_cursor(ctx.settings.secret_key, args.after, args.order)))
@@ -136,6 +154,31 @@ async def category_page(
     page = fresh(page)
     page.bundles = await enrich(ctx, rows, needs.node)
     return page
+
+
+_UNCHANGED: Any = object()
+
+
+async def video_after_write(
+    ctx: Context,
+    video_pk: int,
+    needs: VideoNeeds,
+    progress: VideoProgress | None = _UNCHANGED,
+    reaction: str | None = _UNCHANGED,
+) -> VideoBundle:
+    """The Video answer of a viewer write, as the write left it.
+
+    Fresh loaders, so nothing read before the write is reused; the caller's own progress or
+    reaction, when the write just set it, is primed rather than read again."""
+    ctx.forget_loaded()
+    if progress is not _UNCHANGED:
+        ctx.loaders.viewer_progress_by_video.prime(video_pk, progress)
+    if reaction is not _UNCHANGED:
+        ctx.loaders.viewer_reaction_by_video.prime(video_pk, reaction)
+    bundle = await by_id(ctx, video_pk, needs)
+    if bundle is None:  # deleted (or hidden) between the write and this read
+        raise NotFound("no such video")
+    return bundle
 
 
 __all__ = [

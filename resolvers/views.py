@@ -6,10 +6,10 @@ import peewee
 
 from models import Video
 from resolvers.context import Context
+from resolvers.db import execute
 from resolvers.errors import NotFound
 from resolvers.lookup import visible_video
-from resolvers.progress import video_after_write, write_statement
-from resolvers.videos import VideoBundle, VideoNeeds
+from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
 
 
 def view_increment(video_pk: int) -> peewee.ModelUpdate:
@@ -23,7 +23,7 @@ def view_increment(video_pk: int) -> peewee.ModelUpdate:
 
 async def record_view(ctx: Context, video_pk: int, needs: VideoNeeds) -> VideoBundle:
     await visible_video(ctx, video_pk)
-    changed = await write_statement(ctx.db, view_increment(video_pk))
+    changed = await execute(ctx.db, view_increment(video_pk))
     if not changed:  # deleted between the lookup and the update
         raise NotFound("no such video")
     return await video_after_write(ctx, video_pk, needs)

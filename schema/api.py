@@ -22,34 +22,34 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.printer import print_schema as _print
 from strawberry.tools import merge_types
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from resolvers.config import Settings
 from resolvers.context import Context
 from schema.accounts import AccountQuery
+from schema.accounts import Mutation as AccountMutation
 from schema.categories import CategoryQuery
+from schema.categories import Mutation as CategoryMutation
 from schema.errors import ContractErrors, log_unexpected, with_codes
 from schema.limits import CostLimitRule
 from schema.nodes import NodeQuery
+from schema.progress import Mutation as ProgressMutation
 from schema.progress import ProgressQuery
+from schema.reactions import Mutation as ReactionMutation
 from schema.scalars import SCALAR_OVERRIDES
+from schema.videos import Mutation as VideoMutation
 from schema.videos import VideoQuery
+from schema.views import Mutation as ViewMutation
 
 Query = merge_types("Query", (NodeQuery, AccountQuery, CategoryQuery, VideoQuery, ProgressQuery))
 
-# TEMPORARY while the mutation parts are written in parallel: each domain module that defines
-# `Mutation` contributes it. Replaced by an explicit tuple before this lands.
-import importlib  # noqa: E402
-
-_MUTATION_PARTS = tuple(
-    part
-    for name in ("accounts", "progress", "reactions", "views", "categories", "videos")
-    if (part := getattr(importlib.import_module(f"schema.{name}"), "Mutation", None)) is not None
+Mutation = merge_types(
+    "Mutation",
+    (AccountMutation, ProgressMutation, ReactionMutation, ViewMutation, CategoryMutation, VideoMutation),
 )
-Mutation = merge_types("Mutation", _MUTATION_PARTS) if _MUTATION_PARTS else None
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

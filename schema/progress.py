@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 @strawberry.type(name="VideoProgress")
 class VideoProgressType(Node):
     video: Annotated[VideoType, strawberry.lazy("schema.videos")]
-    watched_seconds: int = strawberry.field(description="Furthest point reached, in seconds; never decreases.")
+    watched_seconds: int = strawberry.field(
+        description="Furthest point reached, in seconds; never decreases."
+    )
     duration_seconds: int = strawberry.field(description="The video's duration when progress was last saved.")
     last_position: int = strawberry.field(description="Where playback should resume, in seconds.")
     completed: bool = strawberry.field(
@@ -52,7 +54,9 @@ class VideoProgressType(Node):
         from schema.videos import VideoType
 
         video = VideoType.build(bundle.video, ctx)
-        if video.viewer_progress is not None and video.viewer_progress.id == global_id("VideoProgress", bundle.row.id):
+        if video.viewer_progress is not None and video.viewer_progress.id == global_id(
+            "VideoProgress", bundle.row.id
+        ):
             return video.viewer_progress
         return cls.build(bundle.row, video)
 
@@ -67,7 +71,9 @@ class ProgressQuery:
         description="The caller's unfinished videos (lastPosition > 0, not completed), most recently "
         "watched first; empty when anonymous. first is 0..50."
     )
-    async def continue_watching(self, info: Info[Context, None], first: int | None = 10) -> list[VideoProgressType]:
+    async def continue_watching(
+        self, info: Info[Context, None], first: int | None = 10
+    ) -> list[VideoProgressType]:
         bundles = await resolve.continue_watching(info.context, first, progress_video_needs(info))
         return [VideoProgressType.from_bundle(b, info.context) for b in bundles]
 

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 @strawberry.enum
 class VideoOrder(Enum):
-    POPULAR = strawberry.enum_value("POPULAR", description="Most viewed first (view count descending, then newest).")
+    POPULAR = strawberry.enum_value(
+        "POPULAR", description="Most viewed first (view count descending, then newest)."
+    )
     NEWEST = strawberry.enum_value("NEWEST", description="Newest first (creation time descending).")
     TITLE = strawberry.enum_value("TITLE", description="Alphabetical by title.")
 
@@ -47,8 +49,10 @@ class VideoType(Node):
     created_at: dt.datetime
     updated_at: dt.datetime
     reactions: ReactionSummary
-    viewer_progress: Annotated[VideoProgressType, strawberry.lazy("schema.progress")] | None = strawberry.field(
-        description="The caller's progress on this video; null when anonymous or never played."
+    viewer_progress: Annotated[VideoProgressType, strawberry.lazy("schema.progress")] | None = (
+        strawberry.field(
+            description="The caller's progress on this video; null when anonymous or never played."
+        )
     )
 
     @classmethod
@@ -129,7 +133,9 @@ class VideoFilter:
     )
 
 
-def page_args(first: int | None, after: str | None, order: VideoOrder | None, default: VideoOrder) -> PageArgs:
+def page_args(
+    first: int | None, after: str | None, order: VideoOrder | None, default: VideoOrder
+) -> PageArgs:
     return PageArgs.of(first, after, (order or default).value)
 
 

@@ -58,7 +58,9 @@ fragment Card on Video {
   viewerProgress { lastPosition percentComplete }
 }
 """
-PAGE = "query($after: String) { videos(first: 20, after: $after, orderBy: POPULAR) { edges { node { id title } } pageInfo { endCursor } } }"
+PAGE = """query($after: String) {
+  videos(first: 20, after: $after, orderBy: POPULAR) { edges { node { id title } } pageInfo { endCursor } }
+}"""
 
 
 def build_catalogue(url: str, categories: int, per_category: int) -> str:
@@ -74,20 +76,43 @@ def build_catalogue(url: str, categories: int, per_category: int) -> str:
         for c in range(categories):
             cat = VideoCategory.create(name=f"Category {c}", slug=f"c{c}", sort_order=c)
             rows = [
-                dict(title=f"Video {c}-{v}", category=cat.id, uploaded_by=admin.id, video_url="https://x/v.mp4",
-                     duration_seconds=600, view_count=(v * 7919) % 1000, published=True, created_at=now, updated_at=now,
-                     is_hero=(c == 0 and v == 0))
+                dict(
+                    title=f"Video {c}-{v}",
+                    category=cat.id,
+                    uploaded_by=admin.id,
+                    video_url="https://x/v.mp4",
+                    duration_seconds=600,
+                    view_count=(v * 7919) % 1000,
+                    published=True,
+                    created_at=now,
+                    updated_at=now,
+                    is_hero=(c == 0 and v == 0),
+                )
                 for v in range(per_category)
             ]
             for start in range(0, len(rows), 500):
                 Video.insert_many(rows[start : start + 500]).execute()
         video_ids = [v.id for v in Video.select(Video.id).limit(200)]
         VideoReaction.insert_many(
-            [dict(user=member.id, video=vid, reaction_type="love", created_at=now, updated_at=now) for vid in video_ids[::2]]
+            [
+                dict(user=member.id, video=vid, reaction_type="love", created_at=now, updated_at=now)
+                for vid in video_ids[::2]
+            ]
         ).execute()
         VideoProgress.insert_many(
-            [dict(user=member.id, video=vid, watched_seconds=60, last_position=60, duration_seconds=600,
-                  completed=False, created_at=now, updated_at=now) for vid in video_ids[:10]]
+            [
+                dict(
+                    user=member.id,
+                    video=vid,
+                    watched_seconds=60,
+                    last_position=60,
+                    duration_seconds=600,
+                    completed=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for vid in video_ids[:10]
+            ]
         ).execute()
         token = new_token()
         AccessToken.create(user=member.id, token_hash=token_hash(SECRET, token), expires_at=expiry(now, 3600))
@@ -104,7 +129,9 @@ async def timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
     return statistics.median(samples)
 
 
-async def ratio(subject: Callable[[], Awaitable[Any]], baseline: Callable[[], Awaitable[Any]], rounds: int, repeat: int) -> tuple[float, float, float]:
+async def ratio(
+    subject: Callable[[], Awaitable[Any]], baseline: Callable[[], Awaitable[Any]], rounds: int, repeat: int
+) -> tuple[float, float, float]:
     """Median over interleaved rounds of subject/baseline; also both medians in ms."""
     ratios, subjects, baselines = [], [], []
     for _ in range(rounds):
@@ -116,40 +143,48 @@ async def ratio(subject: Callable[[], Awaitable[Any]], baseline: Callable[[], Aw
     return statistics.median(ratios), statistics.median(subjects) * 1e3, statistics.median(baselines) * 1e3
 
 
-async def http_figures(url: str, rounds: int) -> None:
+async def screen_figures(url: str, categories: int, per_category: int, rounds: int) -> None:
     from server import create_app
 
-    settings = Settings(database=parse_url(url), secret_key=SECRET)
-    for cats, per in ((50, 100), (3, 3)):
-        token = build_catalogue(url, cats, per)
-        app = create_app(settings)
-        headers = {"Authorization": f"Bearer {token}"}
-        async with app.router.lifespan_context(app), httpx2.AsyncClient(
-            transport=httpx2.ASGITransport(app=app), base_url="http://bench"
-        ) as client:
+    token = build_catalogue(url, categories, per_category)
+    app = create_app(Settings(database=parse_url(url), secret_key=SECRET))
+    headers = {"Authorization": f"Bearer {token}"}
+    transport = httpx2.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx2.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
 
-            async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-                response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
-                body = response.json()
-                assert "errors" not in body, body
-                return dict(body)
+        async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+            payload = {"query": query, "variables": variables or {}}
+            body = (await client.post("/graphql", json=payload, headers=headers)).json()
+            assert "errors" not in body, body
+            return dict(body)
 
-            await post(HOME)  # warm the pool and the parser cache
-            with count_queries() as counter:
-                body = await post(HOME)
-            videos = sum(len(c["videos"]["edges"]) for c in body["data"]["categories"])
-            r, s, b = await ratio(lambda: post(HOME), lambda: post("{ __typename }"), rounds, 3)
-            print(f"home screen, {cats} categories x {min(per, 25)} shown ({videos} videos): {counter.count} statements; "
-                  f"{s:.1f} ms vs {b:.2f} ms for {{ __typename }}: ratio {r:.1f}x")
+        await post(HOME)  # warm the pool and the parser cache
+        with count_queries() as counter:
+            body = await post(HOME)
+        videos = sum(len(c["videos"]["edges"]) for c in body["data"]["categories"])
+        r, s, b = await ratio(lambda: post(HOME), lambda: post("{ __typename }"), rounds, 3)
+        print(
+            f"home screen, {categories} categories x {min(per_category, 25)} shown ({videos} videos): "
+            f"{counter.count} statements; {s:.1f} ms vs {b:.2f} ms for {{ __typename }}: ratio {r:.1f}x"
+        )
+        if categories * per_category < 1000:
+            return
+        # Walk far into POPULAR, then compare that page with page 1.
+        after = None
+        for _ in range(150):
+            after = (await post(PAGE, {"after": after}))["data"]["videos"]["pageInfo"]["endCursor"]
+        deep = {"after": after}
+        r, s, b = await ratio(lambda: post(PAGE, deep), lambda: post(PAGE), rounds, 5)
+        total = categories * per_category
+        print(f"keyset page 151 of {total} videos vs page 1: {s:.2f} ms vs {b:.2f} ms: ratio {r:.2f}x")
 
-            if cats == 50:
-                # Walk far into POPULAR, then compare that page with page 1.
-                after = None
-                for _ in range(150):
-                    after = (await post(PAGE, {"after": after}))["data"]["videos"]["pageInfo"]["endCursor"]
-                deep = after
-                r, s, b = await ratio(lambda: post(PAGE, {"after": deep}), lambda: post(PAGE), rounds, 5)
-                print(f"keyset page 151 of {cats * per} videos vs page 1: {s:.2f} ms vs {b:.2f} ms: ratio {r:.2f}x")
+
+async def http_figures(url: str, rounds: int) -> None:
+    await screen_figures(url, 50, 100, rounds)
+    await screen_figures(url, 3, 3, rounds)
 
 
 @strawberry.enum
@@ -191,14 +226,22 @@ def enum_figure(rounds: int) -> None:
     async def run(query: str) -> None:
         schema.execute_sync(query)
 
-    r, s, b = asyncio.run(ratio(lambda: run("{ members { kind } }"), lambda: run("{ strings { kind } }"), rounds, 3))
-    print(f"3,000 enum values, strawberry enum members vs stored strings: {s:.1f} ms vs {b:.1f} ms: ratio {r:.1f}x")
+    r, s, b = asyncio.run(
+        ratio(lambda: run("{ members { kind } }"), lambda: run("{ strings { kind } }"), rounds, 3)
+    )
+    label = "3,000 enum values, strawberry enum members vs stored strings"
+    print(f"{label}: {s:.1f} ms vs {b:.1f} ms: ratio {r:.1f}x")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="default: a fresh SQLite file; use mysql://root@127.0.0.1:3306/<scratch db> for MariaDB")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="default: a fresh SQLite file; use mysql://root@127.0.0.1:3306/<scratch db> for MariaDB",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"

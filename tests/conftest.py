@@ -31,8 +31,12 @@ def _mysql_server() -> DatabaseConfig:
 
 def _mysql_admin(config: DatabaseConfig) -> pymysql.connections.Connection:
     return pymysql.connect(
-        host=config.host, port=config.port, user=config.user, password=config.password,
-        autocommit=True, connect_timeout=5,
+        host=config.host,
+        port=config.port,
+        user=config.user,
+        password=config.password,
+        autocommit=True,
+        connect_timeout=5,
     )
 
 
@@ -122,19 +126,27 @@ class GraphQLClient:
     def __init__(self, http: Any) -> None:
         self.http = http
 
-    def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The data of a query that must succeed."""
         body = self.post(query, variables, token)
         assert "errors" not in body, body["errors"]
         return dict(body["data"])
 
-    def error(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    def error(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The single error of a query that must fail; its extensions.code is asserted by the caller."""
         body = self.post(query, variables, token)
         assert body.get("errors"), body

@@ -60,7 +60,10 @@ class Factory:
         name = name or f"Category {n}"
         with self.bound():
             return VideoCategory.create(
-                name=name, slug=f"{name.lower().replace(' ', '-')}-{n}", is_active=active, sort_order=sort_order
+                name=name,
+                slug=f"{name.lower().replace(' ', '-')}-{n}",
+                is_active=active,
+                sort_order=sort_order,
             )
 
     def video(

@@ -31,7 +31,11 @@ def videolib(*args: str, url: str, **env: str) -> subprocess.CompletedProcess[st
     environ = {**os.environ, "DATABASE_URL": url, "VIDEOLIB_SECRET_KEY": SECRET, **env}
     return subprocess.run(
         [sys.executable, str(ROOT / "server.py"), *args],
-        capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
@@ -88,8 +92,15 @@ def test_create_user_prints_global_id_and_hashes_password(
     migrated: str, fresh_db_config: DatabaseConfig
 ) -> None:
     result = videolib(
-        "create-user", "--email", "  Ada@Example.COM ", "--password", "correct horse",
-        "--display-name", "Ada", "--admin", url=migrated,
+        "create-user",
+        "--email",
+        "  Ada@Example.COM ",
+        "--password",
+        "correct horse",
+        "--display-name",
+        "Ada",
+        "--admin",
+        url=migrated,
     )
     assert result.returncode == 0, result.stderr
     kind, pk = decode_id(result.stdout.strip())
@@ -104,8 +115,14 @@ def test_create_user_prints_global_id_and_hashes_password(
     assert "correct horse" not in user.password_hash
 
     member = videolib(
-        "create-user", "--email", "bob@example.com", "--password", "12345678",
-        "--display-name", "Bob", url=migrated,
+        "create-user",
+        "--email",
+        "bob@example.com",
+        "--password",
+        "12345678",
+        "--display-name",
+        "Bob",
+        url=migrated,
     )
     assert member.returncode == 0, member.stderr
     with db.bind_ctx([User]):
@@ -226,7 +243,10 @@ def test_serve_answers_healthz_and_graphiql(migrated: str) -> None:
     environ = {**os.environ, "DATABASE_URL": migrated, "VIDEOLIB_SECRET_KEY": SECRET}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port)],
-        env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=environ,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -270,4 +290,3 @@ def test_healthz_is_503_when_the_database_does_not_answer() -> None:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] != "ok"
-

@@ -71,7 +71,10 @@ def test_progress_follows_the_rules_for_any_positions(
         assert answer["durationSeconds"] == duration
         assert 0.0 <= answer["percentComplete"] <= 1.0
         assert answer["video"]["viewerProgress"] == {
-            "id": answer["id"], "watchedSeconds": watched, "lastPosition": clamped, "completed": completed,
+            "id": answer["id"],
+            "watchedSeconds": watched,
+            "lastPosition": clamped,
+            "completed": completed,
         }
         row_id = row_id or answer["id"]
         assert answer["id"] == row_id
@@ -80,5 +83,8 @@ def test_progress_follows_the_rules_for_any_positions(
         assert row is not None
         assert gid("VideoProgress", row) == row_id
         assert (row.watched_seconds, row.last_position, row.completed, row.duration_seconds) == (
-            watched, clamped, completed, duration,
+            watched,
+            clamped,
+            completed,
+            duration,
         )

@@ -30,7 +30,9 @@ def test_no_breaking_change_against_the_contract() -> None:
 def test_the_shared_contract_check_passes_on_the_committed_schema() -> None:
     result = subprocess.run(
         [sys.executable, str(CHECK_TOOL), str(ROOT / "schema.graphql")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("0 breaking changes against the contract")

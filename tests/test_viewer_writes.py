@@ -107,14 +107,21 @@ def test_save_progress_creates_the_row_then_updates_it_in_place(client: Any, wor
     [row] = progress_rows(world.factory, world.video)
     assert first["id"] == gid("VideoProgress", row)
     assert (row.user_id, row.watched_seconds, row.last_position, row.duration_seconds, row.completed) == (
-        world.member.id, 30, 30, 100, False,
+        world.member.id,
+        30,
+        30,
+        100,
+        False,
     )
 
     second = save(client, world.token, world.video_id, 55)
     assert second["id"] == first["id"]
     assert (second["watchedSeconds"], second["lastPosition"]) == (55, 55)
     assert second["video"]["viewerProgress"] == {
-        "id": first["id"], "watchedSeconds": 55, "lastPosition": 55, "completed": False,
+        "id": first["id"],
+        "watchedSeconds": 55,
+        "lastPosition": 55,
+        "completed": False,
     }
     assert second["updatedAt"] > first["updatedAt"]
     [again] = progress_rows(world.factory, world.video)
@@ -237,8 +244,11 @@ def test_clear_progress_deletes_the_row_and_is_idempotent(client: Any, world: Wo
     [left] = progress_rows(world.factory, world.video)
     assert left.user_id == other.id  # someone else's progress is theirs
     assert client.data("{ continueWatching { id } }", token=world.token)["continueWatching"] == []
-    fetched = client.data("query ($id: ID!) { video(id: $id) { viewerProgress { id } } }",
-                          {"id": world.video_id}, token=world.token)
+    fetched = client.data(
+        "query ($id: ID!) { video(id: $id) { viewerProgress { id } } }",
+        {"id": world.video_id},
+        token=world.token,
+    )
     assert fetched["video"]["viewerProgress"] is None
 
     again = client.data(CLEAR, {"id": world.video_id}, token=world.token)["clearProgress"]
@@ -306,8 +316,9 @@ def test_unreact_removes_only_the_callers_reaction_and_is_idempotent(client: Any
 
 def test_a_reaction_reads_back_on_later_queries(client: Any, world: World) -> None:
     client.data(REACT, {"id": world.video_id, "type": "ANGRY"}, token=world.token)
-    data = client.data(f"query ($id: ID!) {{ video(id: $id) {{ {REACTIONS} }} }}", {"id": world.video_id},
-                       token=world.token)
+    data = client.data(
+        f"query ($id: ID!) {{ video(id: $id) {{ {REACTIONS} }} }}", {"id": world.video_id}, token=world.token
+    )
     assert data["video"]["reactions"]["viewerReaction"] == "ANGRY"
     assert counts(data["video"])["ANGRY"] == 1
 

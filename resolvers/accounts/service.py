@@ -22,7 +22,7 @@ from resolvers.accounts.validation import (
 )
 from resolvers.accounts.viewer import Viewer
 from resolvers.context import Context
-from resolvers.db import fetch, transaction
+from resolvers.db import execute, fetch, transaction
 from resolvers.errors import BadUserInput, Conflict, Unauthenticated
 
 # One message for an unknown email and a wrong password: which of the two must not be learnable.
@@ -54,12 +54,6 @@ def _token_row(user_id: int, issued: _Issued, now: dt.datetime) -> peewee.Insert
     return AccessToken.insert(
         user=user_id, token_hash=issued.digest, created_at=now, expires_at=issued.expires_at
     )
-
-
-async def _release(ctx: Context) -> None:
-    # pwasyncio keeps a task's connection until the task ends; the rest of the answer needs none.
-    if not ctx.db.in_transaction():
-        await ctx.db.aclose()
 
 
 def _start(ctx: Context, user: User, issued: _Issued) -> Session:
@@ -98,17 +92,8 @@ async def register(ctx: Context, email: str, password: str, display_name: str) -
         await ctx.db.aexecute(_token_row(user_id, issued, now))
         return user_id
 
-    try:
-        user_id = await transaction(ctx.db, work)
-    finally:
-        await _release(ctx)
+    user_id = await transaction(ctx.db, work)
     return _start(ctx, User(id=user_id, **fields), issued)
-
-
-def _needs_rehash(password_hash: str) -> bool:
-    # True when the hash was made with weaker parameters than the hasher now uses.
-    # TODO(lead): expose this from resolvers.passwords instead of reaching for its hasher.
-    return bool(passwords._hasher.check_needs_rehash(password_hash))
 
 
 async def login(ctx: Context, email: str, password: str) -> Session:
@@ -124,7 +109,7 @@ async def login(ctx: Context, email: str, password: str) -> Session:
         raise Unauthenticated(LOGIN_FAILED)
     assert user is not None  # verify_password is False without a hash
     old_hash = user.password_hash
-    new_hash = await passwords.hash_password_async(password) if _needs_rehash(old_hash) else None
+    new_hash = await passwords.hash_password_async(password) if passwords.needs_rehash(old_hash) else None
     now = utcnow()
     issued = _issue(ctx, now)
 
@@ -142,10 +127,7 @@ async def login(ctx: Context, email: str, password: str) -> Session:
         )
         await ctx.db.aexecute(_token_row(user.id, issued, now))
 
-    try:
-        await transaction(ctx.db, work)
-    finally:
-        await _release(ctx)
+    await transaction(ctx.db, work)
     if new_hash is not None:
         user.password_hash = new_hash
     return _start(ctx, user, issued)
@@ -153,9 +135,6 @@ async def login(ctx: Context, email: str, password: str) -> Session:
 
 async def logout(ctx: Context, viewer: Viewer) -> bool:
     """Revoke the token of this request only; the user's other sessions keep working."""
-    try:
-        await ctx.db.aexecute(AccessToken.delete().where(AccessToken.token_hash == viewer.token_hash))
-    finally:
-        await _release(ctx)
+    await execute(ctx.db, AccessToken.delete().where(AccessToken.token_hash == viewer.token_hash))
     ctx.sign_in(None)
     return True

@@ -33,6 +33,4 @@ def validate_registration(email: str, password: str, display_name: str) -> None:
     if not name:
         raise ValidationError("the display name must not be empty")
     if len(name) > MAX_DISPLAY_NAME_LENGTH:
-        raise ValidationError(
-            f"the display name must be at most {MAX_DISPLAY_NAME_LENGTH} characters long"
-        )
+        raise ValidationError(f"the display name must be at most {MAX_DISPLAY_NAME_LENGTH} characters long")

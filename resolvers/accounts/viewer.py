@@ -38,7 +38,8 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def authenticate(db: Any, secret_key: bytes, authorization: str | None) -> Viewer | None:
-    """The viewer, None when anonymous; a bad, expired or revoked token is UNAUTHENTICATED, never anonymous."""
+    """The viewer, None when anonymous. A bad, expired or revoked token is UNAUTHENTICATED,
+    never anonymous."""
     token = bearer_token(authorization)
     if token is None:
         return None

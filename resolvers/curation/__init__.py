@@ -6,16 +6,12 @@ Inputs arrive as a dict of the fields the client gave (keyed by column name): a 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import peewee
 from strawberry import UNSET
 
-from resolvers.db import transaction
-
 Fields = dict[str, Any]
-T = TypeVar("T")
 
 # MySQL/MariaDB error numbers; SQLite only says it in the message.
 DUPLICATE_ENTRY = 1062
@@ -26,16 +22,6 @@ NO_REFERENCED_ROW = 1452  # a child pointing at a parent that does not exist
 def given_fields(input: object) -> Fields:
     """The fields of a strawberry input the client set, null included; UNSET ones left out."""
     return {name: value for name, value in vars(input).items() if value is not UNSET}
-
-
-async def write(db: Any, work: Callable[[], Awaitable[T]]) -> T:
-    """`work` in one transaction (retried on deadlock), then the connection goes back to the pool:
-    the answer is read by dataloader tasks with connections of their own."""
-    try:
-        return await transaction(db, work)
-    finally:
-        if not db.in_transaction():
-            await db.aclose()
 
 
 def _errno(exc: peewee.IntegrityError) -> int | None:

@@ -8,9 +8,9 @@ import peewee
 
 from models import Video, utcnow
 from resolvers.context import Context
-from resolvers.curation import Fields, is_foreign_key_violation, write
+from resolvers.curation import Fields, is_foreign_key_violation
 from resolvers.curation.validation import video_columns
-from resolvers.db import fetch
+from resolvers.db import fetch, transaction
 from resolvers.errors import NotFound
 from resolvers.videos import VideoBundle, VideoNeeds, by_id
 
@@ -56,7 +56,7 @@ async def create_video(ctx: Context, fields: Fields, needs: VideoNeeds) -> Video
         return pk
 
     try:
-        pk = await write(ctx.db, work)
+        pk = await transaction(ctx.db, work)
     except peewee.IntegrityError as exc:
         if is_foreign_key_violation(exc):
             raise _no_such_category() from None
@@ -78,7 +78,7 @@ async def update_video(ctx: Context, pk: int, fields: Fields, needs: VideoNeeds)
             await ctx.db.aexecute(clear_other_heroes(pk))
 
     try:
-        await write(ctx.db, work)
+        await transaction(ctx.db, work)
     except peewee.IntegrityError as exc:
         if is_foreign_key_violation(exc):
             raise _no_such_category() from None
@@ -89,7 +89,7 @@ async def update_video(ctx: Context, pk: int, fields: Fields, needs: VideoNeeds)
 async def delete_video(ctx: Context, pk: int) -> None:
     """Its progress rows and reactions go with it: their foreign keys are ON DELETE CASCADE."""
     delete = Video.delete().where(Video.id == pk)
-    deleted = await write(ctx.db, lambda: ctx.db.aexecute(delete))
+    deleted = await transaction(ctx.db, lambda: ctx.db.aexecute(delete))
     if not deleted:
         raise NotFound("no such video")
     ctx.forget_loaded()
