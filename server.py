@@ -26,6 +26,58 @@ log = logging.getLogger("videolib")
 # --- the app -------------------------------------------------------------------------------
 
 
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes before anything parses them (413).
+
+    Starlette and uvicorn set no limit; a GraphQL request of our size never needs more."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            # A chunked body has no Content-Length: count it as it arrives.
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = (
+            b'{"errors":[{"message":"the request body is larger than %d bytes",'
+            b'"extensions":{"code":"BAD_USER_INPUT"}}]}' % self.limit
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def create_app(settings: Any = None) -> Any:
     """Build the Starlette app. Without settings, they come from the environment."""
     from starlette.applications import Starlette
@@ -59,7 +111,13 @@ def create_app(settings: Any = None) -> Any:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    from starlette.middleware import Middleware
+
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)],
+    )
 
 
 # --- the command line ----------------------------------------------------------------------

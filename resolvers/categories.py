@@ -74,20 +74,24 @@ async def list_categories(
     return await _load(ctx, query, want_count, selections)
 
 
+async def _one(
+    ctx: Context, where: Any, want_count: bool, selections: list[VideosSelection]
+) -> CategoryBundle | None:
+    query = only_visible_categories(VideoCategory.select().where(where), ctx.viewer)
+    bundles = await _load(ctx, query, want_count, selections)
+    return bundles[0] if bundles else None
+
+
 async def category_by_slug(
     ctx: Context, slug: str, want_count: bool, selections: list[VideosSelection]
 ) -> CategoryBundle | None:
-    query = only_visible_categories(VideoCategory.select().where(VideoCategory.slug == slug), ctx.viewer)
-    bundles = await _load(ctx, query, want_count, selections)
-    return bundles[0] if bundles else None
+    return await _one(ctx, VideoCategory.slug == slug, want_count, selections)
 
 
 async def category_by_id(
     ctx: Context, pk: int, want_count: bool, selections: list[VideosSelection]
 ) -> CategoryBundle | None:
-    query = only_visible_categories(VideoCategory.select().where(VideoCategory.id == pk), ctx.viewer)
-    bundles = await _load(ctx, query, want_count, selections)
-    return bundles[0] if bundles else None
+    return await _one(ctx, VideoCategory.id == pk, want_count, selections)
 
 
 async def video_count(ctx: Context, category_id: int) -> int:

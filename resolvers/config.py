@@ -21,9 +21,7 @@ class Settings:
     database: DatabaseConfig
     secret_key: bytes
     token_ttl_seconds: int = 30 * 24 * 3600
-    # Limits on what one request may cost.
-    max_query_depth: int = 12
-    max_query_tokens: int = 20_000
+    # What one request may send; what it may ask for is capped in schema/api.py and schema/limits.py.
     max_body_bytes: int = 256 * 1024
 
 
