@@ -7,11 +7,16 @@ from pathlib import Path
 import peewee
 from playhouse.migrations import Runner
 
+from models.database import ConfigError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def runner(db: peewee.Database) -> Runner:
-    return Runner(db, directory=str(MIGRATIONS_DIR))
+    r = Runner(db, directory=str(MIGRATIONS_DIR))
+    if not r.migrations():  # an install without its scripts would report "up to date" on an empty db
+        raise ConfigError(f"no migration scripts found in {MIGRATIONS_DIR}")
+    return r
 
 
 def apply(db: peewee.Database) -> list[str]:

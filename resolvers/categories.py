@@ -37,8 +37,6 @@ async def _load(
     firsts = [s for s in selections if s.args.after is None]
     with ctx.gate.loading():
         rows: list[VideoCategory] = await fetch(ctx.db, query)
-        for row in rows:
-            ctx.loaders.category_by_id.prime(row.id, row)
         ids = [row.id for row in rows]
         counts_job = ctx.loaders.video_count_by_category.load_many(ids) if want_count and ids else None
         pages_job = ctx.loaders.video_page_by_category.load_many(

@@ -44,21 +44,28 @@ def load_secret(config: DatabaseConfig) -> bytes:
     path = _secret_file(config)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not write two different keys.
+        # Written aside and linked into place: a process starting at the same moment sees either
+        # no file or the whole key, and exactly one key wins (link fails when the file exists).
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
+            os.link(draft, path)
             log.warning(
                 "%s is not set: generated a secret key in %s (mode 0600). Set %s in production.",
                 SECRET_ENV,
                 path,
                 SECRET_ENV,
             )
-    return path.read_text().strip().encode()
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{path} holds no usable secret key: delete it to have a new one generated")
+    return key.encode()
 
 
 def load_settings(url: str | None = None) -> Settings:

@@ -12,6 +12,13 @@ class ApiError(GraphQLError):
         super().__init__(message, extensions={"code": self.code})
 
 
+class InternalError(ApiError):
+    """Our failure, already logged: the client learns only that it happened."""
+
+    def __init__(self) -> None:
+        super().__init__("Internal server error: it has been logged; please try again later.")
+
+
 class Unauthenticated(ApiError):
     code = "UNAUTHENTICATED"
 

@@ -18,7 +18,7 @@ from models import User, Video, VideoCategory, VideoProgress, VideoReaction
 from resolvers.accounts.viewer import Viewer
 from resolvers.db import fetch
 from resolvers.pages import PageKey, PageRows, ReactionCounts, category_pages
-from resolvers.visibility import only_visible_categories, only_visible_videos
+from resolvers.visibility import only_visible_videos
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -44,22 +44,6 @@ class UserByIdLoader(_Loader[int, User | None]):
     async def fetch_batch(self, keys: list[int]) -> list[User | None]:
         rows = await fetch(self.db, User.select().where(User.id.in_(keys)))
         return in_key_order(keys, {u.id: u for u in rows})
-
-
-class CategoryByIdLoader(_Loader[int, VideoCategory | None]):
-    """Categories the viewer may see."""
-
-    async def fetch_batch(self, keys: list[int]) -> list[VideoCategory | None]:
-        query = only_visible_categories(VideoCategory.select().where(VideoCategory.id.in_(keys)), self.viewer)
-        return in_key_order(keys, {c.id: c for c in await fetch(self.db, query)})
-
-
-class CategoryBySlugLoader(_Loader[str, VideoCategory | None]):
-    async def fetch_batch(self, keys: list[str]) -> list[VideoCategory | None]:
-        query = only_visible_categories(
-            VideoCategory.select().where(VideoCategory.slug.in_(keys)), self.viewer
-        )
-        return in_key_order(keys, {c.slug: c for c in await fetch(self.db, query)})
 
 
 class VideoByIdLoader(_Loader[int, Video | None]):
@@ -145,8 +129,6 @@ class VideoPageByCategoryLoader(DataLoader[PageKey, PageRows]):
 @dataclass
 class Loaders:
     user_by_id: UserByIdLoader
-    category_by_id: CategoryByIdLoader
-    category_by_slug: CategoryBySlugLoader
     video_by_id: VideoByIdLoader
     video_count_by_category: VideoCountByCategoryLoader
     reaction_counts_by_video: ReactionCountsByVideoLoader
@@ -159,8 +141,6 @@ class Loaders:
         counts = VideoCountByCategoryLoader(db, viewer)
         return cls(
             user_by_id=UserByIdLoader(db, viewer),
-            category_by_id=CategoryByIdLoader(db, viewer),
-            category_by_slug=CategoryBySlugLoader(db, viewer),
             video_by_id=VideoByIdLoader(db, viewer),
             video_count_by_category=counts,
             reaction_counts_by_video=ReactionCountsByVideoLoader(db, viewer),

@@ -17,7 +17,15 @@ from models import User, Video, VideoCategory, VideoProgress
 from models.database import current
 from resolvers.accounts.viewer import Viewer
 from resolvers.db import fetch
-from resolvers.pagination import Order, PageArgs, decode_cursor, encode_cursor, order_by, sort_key
+from resolvers.pagination import (
+    Order,
+    PageArgs,
+    category_scope,
+    decode_cursor,
+    encode_cursor,
+    order_by,
+    sort_key,
+)
 from resolvers.pagination import after as after_key
 from resolvers.visibility import is_admin, only_visible_videos
 
@@ -124,18 +132,22 @@ PageRows = tuple[list[Video], Page]  # the rows still to be enriched, and their 
 
 
 def make_page(
-    secret: bytes, rows: list[Video], args: PageArgs, needs: ConnectionNeeds, total: int | None
+    secret: bytes, scope: str, rows: list[Video], args: PageArgs, needs: ConnectionNeeds, total: int | None
 ) -> PageRows:
     """Trim the look-ahead row off and compute the cursors the selection asks for."""
     has_next = len(rows) > args.first
     rows = rows[: args.first]
-    cursors = [encode_cursor(secret, sort_key(args.order, r)) for r in rows] if needs.cursors else []
+    cursors = [encode_cursor(secret, sort_key(args.order, r), scope) for r in rows] if needs.cursors else []
     page = Page(
         bundles=[], cursors=cursors, has_next=has_next, has_previous=args.after is not None, total_count=total
     )
     if rows:
-        page.start_cursor = cursors[0] if cursors else encode_cursor(secret, sort_key(args.order, rows[0]))
-        page.end_cursor = cursors[-1] if cursors else encode_cursor(secret, sort_key(args.order, rows[-1]))
+        page.start_cursor = (
+            cursors[0] if cursors else encode_cursor(secret, sort_key(args.order, rows[0]), scope)
+        )
+        page.end_cursor = (
+            cursors[-1] if cursors else encode_cursor(secret, sort_key(args.order, rows[-1]), scope)
+        )
     return rows, page
 
 
@@ -167,7 +179,7 @@ async def _later_page(
 ) -> list[Video]:
     """A page after a cursor: an index range scan from the cursor's sort key."""
     assert args.after is not None
-    key = decode_cursor(secret, args.after, args.order)
+    key = decode_cursor(secret, args.after, args.order, category_scope(category_id))
     index = keyset_index(args.order, one_category=True, published_fixed=not is_admin(viewer))
     query = only_visible_videos(base_query(index).where(Video.category == category_id), viewer)
     return list(
@@ -213,7 +225,7 @@ async def category_pages(
             out.append(rows)
             continue
         total = total_by_category.get(category_id) if needs.total else None
-        out.append(make_page(secret, rows, args, needs, total))
+        out.append(make_page(secret, category_scope(category_id), rows, args, needs, total))
     return out
 
 

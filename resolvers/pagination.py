@@ -77,12 +77,22 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
-def encode_cursor(secret: bytes, key: SortKey) -> str:
-    payload = orjson.dumps([key.order.value, [_plain(v) for v in key.values], key.id])
+def category_scope(category_id: int) -> str:
+    return f"category:{category_id}"
+
+
+def catalogue_scope(category_slug: str | None, search: str | None, published: bool | None) -> str:
+    return "catalogue:" + orjson.dumps([category_slug, search, published]).decode()
+
+
+def encode_cursor(secret: bytes, key: SortKey, scope: str) -> str:
+    """`scope` names the list (a category, or the catalogue with its filter): a cursor only
+    continues the list that issued it."""
+    payload = orjson.dumps([key.order.value, [_plain(v) for v in key.values], key.id, scope])
     return base64.urlsafe_b64encode(_sign(secret, payload) + payload).decode().rstrip("=")
 
 
-def decode_cursor(secret: bytes, cursor: str, order: Order) -> SortKey:
+def decode_cursor(secret: bytes, cursor: str, order: Order, scope: str) -> SortKey:
     """The sort key inside a cursor; BAD_USER_INPUT if it was not issued by us for this order."""
     invalid = BadUserInput("the cursor is invalid: pass an endCursor or cursor exactly as received")
     try:
@@ -92,9 +102,11 @@ def decode_cursor(secret: bytes, cursor: str, order: Order) -> SortKey:
     sig, payload = raw[:_SIG_BYTES], raw[_SIG_BYTES:]
     if not hmac.compare_digest(sig, _sign(secret, payload)):
         raise invalid
-    kind, values, pk = orjson.loads(payload)  # signed by us, so well formed
+    kind, values, pk, issued_for = orjson.loads(payload)  # signed by us, so well formed
     if kind != order.value:
         raise BadUserInput(f"the cursor belongs to orderBy {kind}, not {order.value}")
+    if issued_for != scope:
+        raise BadUserInput("the cursor belongs to another list: page with the cursors this list returned")
     typed = tuple(
         dt.datetime.fromisoformat(v) if isinstance(c, peewee.DateTimeField) else v
         for c, v in zip(_COLUMNS[order], values, strict=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,9 +32,16 @@ def needs_rehash(password_hash: str) -> bool:
     return bool(_hasher.check_needs_rehash(password_hash))
 
 
+# Its own small pool: each hash takes tens of MiB and all of a core, so a burst of sign-ins queues
+# here instead of filling the default executor (and memory) that everything else shares.
+_HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
+
+
 async def hash_password_async(password: str) -> str:
-    return await asyncio.to_thread(hash_password, password)
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, hash_password, password)
 
 
 async def verify_password_async(password_hash: str | None, password: str) -> bool:
-    return await asyncio.to_thread(verify_password, password_hash, password)
+    return await asyncio.get_running_loop().run_in_executor(
+        _HASHING, verify_password, password_hash, password
+    )

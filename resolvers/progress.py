@@ -144,7 +144,10 @@ async def save_progress(ctx: Context, video_pk: int, position: int, needs: Video
     viewer = ctx.viewer
     assert viewer is not None  # SIGNED_IN
     video = await visible_video(ctx, video_pk)
-    await execute(ctx.db, progress_upsert(ctx.db, viewer.id, video, position))
+    try:
+        await execute(ctx.db, progress_upsert(ctx.db, viewer.id, video, position))
+    except peewee.IntegrityError:  # the foreign key: deleted since visible_video saw it
+        raise NotFound("no such video") from None
     ctx.forget_loaded()
     query = _query().where(  # type: ignore[attr-defined]
         (VideoProgress.user == viewer.id) & (VideoProgress.video == video_pk)

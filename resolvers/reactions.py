@@ -9,6 +9,7 @@ import peewee
 from models import VideoReaction, utcnow
 from resolvers.context import Context
 from resolvers.db import execute
+from resolvers.errors import NotFound
 from resolvers.lookup import visible_video
 from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
 
@@ -43,7 +44,10 @@ async def react(ctx: Context, video_pk: int, kind: str, needs: VideoNeeds) -> Vi
     viewer = ctx.viewer
     assert viewer is not None  # SIGNED_IN
     await visible_video(ctx, video_pk)
-    await execute(ctx.db, reaction_upsert(ctx.db, viewer.id, video_pk, kind))
+    try:
+        await execute(ctx.db, reaction_upsert(ctx.db, viewer.id, video_pk, kind))
+    except peewee.IntegrityError:  # the foreign key: deleted since visible_video saw it
+        raise NotFound("no such video") from None
     return await video_after_write(ctx, video_pk, needs, reaction=kind)
 
 

@@ -24,7 +24,7 @@ from resolvers.pages import (
     keyset_index,
     make_page,
 )
-from resolvers.pagination import Order, PageArgs, decode_cursor, order_by
+from resolvers.pagination import Order, PageArgs, catalogue_scope, decode_cursor, order_by
 from resolvers.pagination import after as after_key
 from resolvers.visibility import is_admin, only_visible_videos
 
@@ -100,7 +100,7 @@ def _contains(db: Any, column: peewee.Field, pattern: str) -> Any:
     return peewee.NodeList((lower(column), peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '!'")))
 
 
-def _filtered(ctx: Context, query: peewee.ModelSelect, flt: VideoFilter) -> peewee.ModelSelect:
+def _filtered(ctx: Context, query: Any, flt: VideoFilter) -> Any:
     if flt.published is False and not is_admin(ctx.viewer):
         raise Forbidden("only admins may list unpublished videos (filter.published: false)")
     query = only_visible_videos(query, ctx.viewer)
@@ -120,10 +120,6 @@ def _filtered(ctx: Context, query: peewee.ModelSelect, flt: VideoFilter) -> peew
     return query
 
 
-async def _count(ctx: Context, query: peewee.ModelSelect) -> int:
-    return int(await fetch_scalar(ctx.db, query.select(fn.COUNT(Video.id)).order_by()))
-
-
 async def list_videos(ctx: Context, args: PageArgs, flt: VideoFilter, needs: ConnectionNeeds) -> Page:
     """Query.videos: the catalogue, filtered, in keyset pages."""
     index = keyset_index(
@@ -131,16 +127,17 @@ async def list_videos(ctx: Context, args: PageArgs, flt: VideoFilter, needs: Con
         one_category=flt.category_slug is not None,
         published_fixed=flt.published is not None or not is_admin(ctx.viewer),
     )
-    filtered = _filtered(ctx, base_query(index), flt)
-    query = filtered.order_by(*order_by(args.order)).limit(args.first + 1)
+    scope = catalogue_scope(flt.category_slug, flt.search, flt.published)
+    query = _filtered(ctx, base_query(index), flt).order_by(*order_by(args.order)).limit(args.first + 1)
     if args.after is not None:
-        query = query.where(after_key(decode_cursor(ctx.settings.secret_key, args.after, args.order)))
+        query = query.where(after_key(decode_cursor(ctx.settings.secret_key, args.after, args.order, scope)))
     with ctx.gate.loading():
         if needs.total:
-            rows, total = await asyncio.gather(fetch(ctx.db, query), _count(ctx, filtered))
+            counted = _filtered(ctx, Video.select(fn.COUNT(Video.id)).join(VideoCategory), flt)
+            rows, total = await asyncio.gather(fetch(ctx.db, query), fetch_scalar(ctx.db, counted))
         else:
             rows, total = await fetch(ctx.db, query), None
-    rows, page = make_page(ctx.settings.secret_key, rows, args, needs, total)
+    rows, page = make_page(ctx.settings.secret_key, scope, rows, args, needs, total)
     page.bundles = await enrich(ctx, rows, needs.node)
     return page
 

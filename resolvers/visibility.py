@@ -28,7 +28,3 @@ def only_visible_categories(query: Q, viewer: Viewer | None) -> Q:
     if is_admin(viewer):
         return query
     return query.where(VideoCategory.is_active == True)  # noqa: E712
-
-
-def can_see_video(viewer: Viewer | None, video: Video, category: VideoCategory) -> bool:
-    return is_admin(viewer) or bool(video.published and category.is_active)

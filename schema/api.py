@@ -3,11 +3,13 @@ and where it is served over HTTP."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import strawberry
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,12 +31,13 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from resolvers.config import Settings
 from resolvers.context import Context
+from resolvers.errors import ApiError, InternalError
 from schema.accounts import AccountQuery
 from schema.accounts import Mutation as AccountMutation
 from schema.categories import CategoryQuery
 from schema.categories import Mutation as CategoryMutation
 from schema.errors import ContractErrors, log_unexpected, with_codes
-from schema.limits import CostLimitRule
+from schema.limits import CostLimitRule, OneSignInPerRequest
 from schema.nodes import NodeQuery
 from schema.progress import Mutation as ProgressMutation
 from schema.progress import ProgressQuery
@@ -51,9 +54,20 @@ Mutation = merge_types(
     (AccountMutation, ProgressMutation, ReactionMutation, ViewMutation, CategoryMutation, VideoMutation),
 )
 
+log = logging.getLogger("videolib")
+
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
+CACHE_SIZE = 256
+# Built once: the validation cache is keyed by the rule classes, and the limiters make new ones
+# each time they are constructed.
+VALIDATION_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    CostLimitRule,
+    OneSignInPerRequest,
+]
 
 
 class Authenticate(SchemaExtension):
@@ -66,7 +80,13 @@ class Authenticate(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
-            await context.authenticate()
+            try:
+                await context.authenticate()
+            except ApiError:
+                raise
+            except Exception as exc:  # the database, not the token: ours, logged, never shown
+                log.exception("authentication failed")
+                raise InternalError() from exc
         yield
 
 
@@ -86,11 +106,9 @@ schema = VideolibSchema(
     extensions=[
         ContractErrors,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: AddValidationRules([CostLimitRule]),
-        ParserCache,
-        ValidationCache,
+        lambda: AddValidationRules(VALIDATION_RULES),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
         Authenticate,
     ],
 )
@@ -108,6 +126,20 @@ class VideolibGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # strawberry answers a request it cannot read (bad JSON, no query, a mutation over GET)
+        # in plain text; clients parse JSON errors with a code, whatever went wrong.
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            error = {"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}
+            body = orjson.dumps({"errors": [error]})
+            response = Response(body, exc.status_code, media_type="application/json")
+        await response(scope, receive, send)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Also reached by errors the view raises itself (a query that does not parse).

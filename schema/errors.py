@@ -8,11 +8,11 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from resolvers.errors import ApiError
+from resolvers.errors import ApiError, InternalError
 
 log = logging.getLogger("videolib.errors")
 
-INTERNAL_MESSAGE = "Internal server error: it has been logged; please try again later."
+INTERNAL_MESSAGE = InternalError().message
 
 
 def is_unexpected(error: GraphQLError) -> bool:

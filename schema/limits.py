@@ -77,3 +77,22 @@ class CostLimitRule(ValidationRule):
             if total > MAX_COST * 10:  # no need to walk a hostile query to the end
                 break
         return total
+
+
+# Each costs an argon2 hash (tens of MiB and tens of milliseconds of CPU, on purpose).
+PASSWORD_FIELDS = frozenset({"register", "login"})
+
+
+class OneSignInPerRequest(ValidationRule):
+    """At most one register or login per operation: aliases must not multiply password hashing."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        count = sum(
+            1
+            for selection in node.selection_set.selections
+            if isinstance(selection, FieldNode) and selection.name.value in PASSWORD_FIELDS
+        )
+        if count > 1:
+            self.report_error(
+                GraphQLError("Sign in or register once per request: send one register or login.", node)
+            )

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from schema.progress import VideoProgressType
 
 
+# GraphQL's Int is 32 bits; view_count is a BIGINT. A video past two billion plays shows the
+# largest Int rather than failing every list it appears in.
+MAX_INT = 2**31 - 1
+
+
 @strawberry.enum
 class VideoOrder(Enum):
     POPULAR = strawberry.enum_value(
@@ -70,7 +75,7 @@ class VideoType(Node):
             thumbnail_url=row.thumbnail_url,
             caption_url=row.caption_url,
             duration_seconds=row.duration_seconds,
-            view_count=row.view_count,
+            view_count=min(row.view_count, MAX_INT),
             is_hero=bool(row.is_hero),
             published=bool(row.published),
             uploaded_by=UserType.build(row.uploaded_by, ctx.viewer),

@@ -337,3 +337,17 @@ def test_parallel_registrations_of_one_email_give_one_account(settings: Any, db:
     assert row.email == "race@example.com"
     assert gid("User", row) == winners[0]["user"]["id"]
     assert [t.token_hash for t in tokens(factory)] == [token_hash(SECRET_KEY, winners[0]["token"])]
+
+
+def test_a_database_failure_while_authenticating_is_internal_and_hides_the_cause(client, factory, db) -> None:
+    """Not the client's fault, so not BAD_USER_INPUT, and the driver's words never leave."""
+    token = factory.token(factory.user())
+    db.execute_sql("ALTER TABLE access_tokens RENAME TO access_tokens_away")
+    try:
+        body = client.post("{ me { id } }", token=token)
+    finally:
+        db.execute_sql("ALTER TABLE access_tokens_away RENAME TO access_tokens")
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "access_tokens" not in error["message"]

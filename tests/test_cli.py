@@ -245,8 +245,8 @@ def test_serve_answers_healthz_and_graphiql(migrated: str) -> None:
         [sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port)],
         env=environ,
         cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from models import User, Video, VideoCategory
-from resolvers.pagination import Order, encode_cursor, order_by, sort_key
+from resolvers.pagination import Order, catalogue_scope, category_scope, encode_cursor, order_by, sort_key
 from resolvers.visibility import only_visible_videos
 from tests.conftest import SECRET_KEY
 from tests.factories import gid
@@ -142,7 +142,9 @@ def test_catalogue_deep_page_costs_what_page_one_costs(client, db, factory, cata
     first_sql, first_params, first_ids = page_statement(client, CATALOGUE, variables)
     assert first_ids == [gid("Video", v) for v in ranked[:FIRST]]
 
-    deep_after = encode_cursor(SECRET_KEY, sort_key(order, ranked[FIRST * DEEP - 1]))
+    deep_after = encode_cursor(
+        SECRET_KEY, sort_key(order, ranked[FIRST * DEEP - 1]), catalogue_scope(None, None, None)
+    )
     deep_sql, deep_params, deep_ids = page_statement(client, CATALOGUE, {**variables, "after": deep_after})
     assert deep_ids == [gid("Video", v) for v in ranked[FIRST * DEEP : FIRST * DEEP + FIRST]]
 
@@ -157,13 +159,13 @@ def test_category_deep_page_costs_what_page_two_costs(client, db, factory, catal
     ranked = visible_in_order(factory, order, big)
     assert len(ranked) > FIRST * DEEP
     variables: dict[str, Any] = {"o": order.value, "slug": big.slug}
-    second_after = encode_cursor(SECRET_KEY, sort_key(order, ranked[FIRST - 1]))
+    second_after = encode_cursor(SECRET_KEY, sort_key(order, ranked[FIRST - 1]), category_scope(big.id))
     second_sql, second_params, second_ids = page_statement(
         client, CATEGORY, {**variables, "after": second_after}
     )
     assert second_ids == [gid("Video", v) for v in ranked[FIRST : 2 * FIRST]]
 
-    deep_after = encode_cursor(SECRET_KEY, sort_key(order, ranked[FIRST * DEEP - 1]))
+    deep_after = encode_cursor(SECRET_KEY, sort_key(order, ranked[FIRST * DEEP - 1]), category_scope(big.id))
     deep_sql, deep_params, deep_ids = page_statement(client, CATEGORY, {**variables, "after": deep_after})
     assert deep_ids == [gid("Video", v) for v in ranked[FIRST * DEEP : FIRST * DEEP + FIRST]]
 

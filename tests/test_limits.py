@@ -68,3 +68,23 @@ def test_a_body_within_the_limit_is_served(client: Any) -> None:
     padding = "#" + "x" * (100 * 1024) + "\n"
     response = client.http.post("/graphql", json={"query": padding + "{ __typename }"})
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_one_sign_in_per_request(client: Any) -> None:
+    query = """mutation {
+      a: login(email: "a@example.com", password: "password123") { token }
+      b: login(email: "b@example.com", password: "password123") { token }
+    }"""
+    _refused(client, query, "once per request")
+
+
+def test_unreadable_requests_get_json_errors_with_a_code(client: Any) -> None:
+    bad_json = client.http.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    no_query = client.http.post("/graphql", json={"variables": {}})
+    for response in (bad_json, no_query):
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["message"]

@@ -304,3 +304,28 @@ def test_total_count_is_the_number_of_visible_videos(client, lib) -> None:
     assert admin["totalCount"] == 17 == len(lib.visible(True, False))
     shelf = fetch_page(client, lib, "category", False, first=1)
     assert shelf["totalCount"] == 12
+
+
+def test_a_cursor_only_continues_the_list_that_issued_it(client, factory) -> None:
+    admin = factory.admin()
+    first, second = factory.category(), factory.category()
+    for category in (first, second):
+        for n in range(3):
+            factory.video(category, admin, views=n)
+    row = """query($s: String!, $a: String) {
+      category(slug: $s) { videos(first: 1, after: $a) { pageInfo { endCursor } } } }"""
+    cursor = client.data(row, {"s": first.slug})["category"]["videos"]["pageInfo"]["endCursor"]
+    assert client.data(row, {"s": first.slug, "a": cursor})["category"]["videos"]["pageInfo"]["endCursor"]
+
+    other_row = client.error(row, {"s": second.slug, "a": cursor})
+    assert other_row["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "another list" in other_row["message"]
+    catalogue = client.error(
+        "query($a: String) { videos(orderBy: POPULAR, after: $a) { totalCount } }", {"a": cursor}
+    )
+    assert catalogue["extensions"]["code"] == "BAD_USER_INPUT"
+
+    searched = """query($q: String, $a: String) {
+      videos(first: 1, filter: {search: $q}, after: $a) { pageInfo { endCursor } } }"""
+    from_search = client.data(searched, {"q": "Video"})["videos"]["pageInfo"]["endCursor"]
+    assert client.error(searched, {"q": "other", "a": from_search})["extensions"]["code"] == "BAD_USER_INPUT"
