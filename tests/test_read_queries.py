@@ -407,7 +407,8 @@ def test_node_of_an_unknown_type_is_null(client, factory) -> None:
     """Well-formed, but of no Node type: nothing has that id, so null (not an error)."""
     factory.video(factory.category(), factory.admin())
     for value in (b64("Comment:1"), b64("PageInfo:1"), b64("video:1")):
-        assert client.post("query($id: ID!) { node(id: $id) { id } }", {"id": value}) == {"data": {"node": None}}
+        body = client.post("query($id: ID!) { node(id: $id) { id } }", {"id": value})
+        assert body == {"data": {"node": None}}
 
 
 # --- heroVideo ---------------------------------------------------------------------------------
