@@ -10,6 +10,8 @@ PORT ?= 8000
 .PHONY: run test pytest lint install install-dev bench schema clean
 
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "videolib needs Python 3.11 or newer: run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # The stamps re-run the install whenever pyproject.toml changes.
