@@ -7,10 +7,10 @@ from models import VideoCategory as CategoryRow
 from resolvers import categories as resolve
 from resolvers.context import Context
 from resolvers.curation import categories as curate
-from resolvers.curation import given_fields
 from resolvers.pagination import PageArgs
 from resolvers.videos import Page, category_page
 from schema.ids import global_id
+from schema.inputs import given_fields
 from schema.node import Node, parse_global_id
 from schema.permissions import ADMIN_ONLY
 from schema.selection import category_plan, connection_needs, current

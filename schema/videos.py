@@ -9,11 +9,12 @@ from strawberry.types import Info
 
 from resolvers import videos as resolve
 from resolvers.context import Context
-from resolvers.curation import Fields, given_fields
+from resolvers.curation import Fields
 from resolvers.curation import videos as curate
 from resolvers.pagination import PageArgs
 from schema.accounts import UserType
 from schema.ids import global_id
+from schema.inputs import given_fields
 from schema.node import Node, parse_global_id
 from schema.permissions import ADMIN_ONLY
 from schema.reactions import ReactionSummary

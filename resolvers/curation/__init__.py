@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import peewee
-from strawberry import UNSET
 
 Fields = dict[str, Any]
 
@@ -17,11 +16,6 @@ Fields = dict[str, Any]
 DUPLICATE_ENTRY = 1062
 ROW_IS_REFERENCED = 1451  # deleting a parent that children still point at
 NO_REFERENCED_ROW = 1452  # a child pointing at a parent that does not exist
-
-
-def given_fields(input: object) -> Fields:
-    """The fields of a strawberry input the client set, null included; UNSET ones left out."""
-    return {name: value for name, value in vars(input).items() if value is not UNSET}
 
 
 def _errno(exc: peewee.IntegrityError) -> int | None:
