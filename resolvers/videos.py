@@ -162,12 +162,16 @@ async def video_after_write(
     needs: VideoNeeds,
     progress: VideoProgress | None = _UNCHANGED,
     reaction: str | None = _UNCHANGED,
+    counts: dict[str, int] | None = _UNCHANGED,
 ) -> VideoBundle:
-    """The Video answer of a viewer write, as the write left it.
+    """The Video answer of a write, as the write left it.
 
-    Fresh loaders, so nothing read before the write is reused; the caller's own progress or
-    reaction, when the write just set it, is primed rather than read again."""
+    Fresh loaders, so nothing read before the write is reused; what the write itself just set
+    (the caller's progress or reaction, or the empty counts of a new video) is primed rather
+    than read again."""
     ctx.forget_loaded()
+    if counts is not _UNCHANGED:
+        ctx.loaders.reaction_counts_by_video.prime(video_pk, counts or {})
     if progress is not _UNCHANGED:
         ctx.loaders.viewer_progress_by_video.prime(video_pk, progress)
     if reaction is not _UNCHANGED:

@@ -12,7 +12,7 @@ from resolvers.curation import Fields, is_foreign_key_violation
 from resolvers.curation.validation import video_columns
 from resolvers.db import fetch, transaction
 from resolvers.errors import NotFound
-from resolvers.videos import VideoBundle, VideoNeeds, by_id
+from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
 
 
 def clear_other_heroes(keep: int) -> peewee.ModelUpdate:
@@ -29,17 +29,10 @@ def _no_such_category() -> NotFound:
 
 
 async def _answer(ctx: Context, pk: int, needs: VideoNeeds, created: bool = False) -> VideoBundle:
-    """The Video as the write left it, read with fresh loaders."""
-    ctx.forget_loaded()
     if created:
         # A video created a moment ago has no reactions and no progress: nothing to read for them.
-        ctx.loaders.reaction_counts_by_video.prime(pk, {})
-        ctx.loaders.viewer_reaction_by_video.prime(pk, None)
-        ctx.loaders.viewer_progress_by_video.prime(pk, None)
-    bundle = await by_id(ctx, pk, needs)
-    if bundle is None:  # deleted by someone else between the write and this read
-        raise NotFound("no such video")
-    return bundle
+        return await video_after_write(ctx, pk, needs, progress=None, reaction=None, counts={})
+    return await video_after_write(ctx, pk, needs)
 
 
 async def create_video(ctx: Context, fields: Fields, needs: VideoNeeds) -> VideoBundle:
