@@ -39,8 +39,9 @@ async def fetch_scalar(db: Any, query: peewee.Query) -> Any:
 
 T = TypeVar("T")
 
-# MySQL/MariaDB: deadlock found (1213), lock wait timeout exceeded (1205). Both leave the database
-# as it was before the transaction, so running it again is safe.
+# MySQL/MariaDB: deadlock found (1213), lock wait timeout exceeded (1205). A deadlock rolls the
+# transaction back; a lock wait timeout only the statement, but the exception leaves atomic(),
+# which rolls back the rest. Either way nothing of the attempt remains, so running it again is safe.
 RETRYABLE_MYSQL_ERRORS = frozenset({1213, 1205})
 ATTEMPTS = 4
 

@@ -8,7 +8,7 @@ from models import VideoCategory, utcnow
 from resolvers.context import Context
 from resolvers.curation import Fields, is_duplicate, is_foreign_key_violation
 from resolvers.curation.validation import category_columns
-from resolvers.db import fetch, transaction
+from resolvers.db import execute, fetch, transaction
 from resolvers.errors import Conflict, NotFound
 
 
@@ -22,7 +22,7 @@ async def create_category(ctx: Context, fields: Fields) -> VideoCategory:
     insert = VideoCategory.insert(**columns, created_at=now, updated_at=now)
     try:
         # No look-up first: the unique index decides, so two admins racing for a slug cannot both win.
-        pk = await transaction(ctx.db, lambda: ctx.db.aexecute(insert))
+        pk = await execute(ctx.db, insert)
     except peewee.IntegrityError as exc:
         if is_duplicate(exc):
             raise _taken(columns["slug"]) from None
@@ -58,7 +58,7 @@ async def delete_category(ctx: Context, pk: int) -> None:
     delete = VideoCategory.delete().where(VideoCategory.id == pk)
     try:
         # The foreign key (ON DELETE RESTRICT) refuses while videos point here; nothing is deleted.
-        deleted = await transaction(ctx.db, lambda: ctx.db.aexecute(delete))
+        deleted = await execute(ctx.db, delete)
     except peewee.IntegrityError as exc:
         if is_foreign_key_violation(exc):
             raise Conflict(

@@ -10,7 +10,7 @@ from models import Video, utcnow
 from resolvers.context import Context
 from resolvers.curation import Fields, is_foreign_key_violation
 from resolvers.curation.validation import video_columns
-from resolvers.db import fetch, transaction
+from resolvers.db import execute, fetch, transaction
 from resolvers.errors import NotFound
 from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
 
@@ -82,7 +82,7 @@ async def update_video(ctx: Context, pk: int, fields: Fields, needs: VideoNeeds)
 async def delete_video(ctx: Context, pk: int) -> None:
     """Its progress rows and reactions go with it: their foreign keys are ON DELETE CASCADE."""
     delete = Video.delete().where(Video.id == pk)
-    deleted = await transaction(ctx.db, lambda: ctx.db.aexecute(delete))
+    deleted = await execute(ctx.db, delete)
     if not deleted:
         raise NotFound("no such video")
     ctx.forget_loaded()
