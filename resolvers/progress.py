@@ -13,7 +13,8 @@ from resolvers.context import Context
 from resolvers.db import execute, fetch
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.lookup import visible_video
-from resolvers.videos import VideoBundle, VideoNeeds, enrich, video_after_write
+from resolvers.pages import VideoBundle, VideoNeeds
+from resolvers.videos import enrich, video_after_write
 from resolvers.visibility import is_admin, only_visible_videos
 
 MAX_CONTINUE_WATCHING = 50

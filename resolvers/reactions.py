@@ -11,7 +11,8 @@ from resolvers.context import Context
 from resolvers.db import execute
 from resolvers.errors import NotFound
 from resolvers.lookup import visible_video
-from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
+from resolvers.pages import VideoBundle, VideoNeeds
+from resolvers.videos import video_after_write
 
 
 def reaction_upsert(db: Any, user_id: int, video_pk: int, kind: str) -> peewee.Insert:

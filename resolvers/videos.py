@@ -24,7 +24,7 @@ from resolvers.pages import (
     keyset_index,
     make_page,
 )
-from resolvers.pagination import Order, PageArgs, catalogue_scope, decode_cursor, order_by
+from resolvers.pagination import PageArgs, catalogue_scope, decode_cursor, order_by
 from resolvers.pagination import after as after_key
 from resolvers.visibility import is_admin, only_visible_videos
 
@@ -67,19 +67,15 @@ async def enrich(ctx: Context, rows: list[Video], needs: VideoNeeds) -> list[Vid
     return bundles
 
 
-async def one(ctx: Context, query: peewee.ModelSelect, needs: VideoNeeds) -> VideoBundle | None:
-    with ctx.gate.loading():
-        rows = await fetch(ctx.db, query)
-    bundles = await enrich(ctx, rows[:1], needs)
-    return bundles[0] if bundles else None
-
-
 async def hero(ctx: Context, needs: VideoNeeds) -> VideoBundle | None:
     """The published hero, for admins too (it is what the home screen shows)."""
     query = base_query().where((Video.is_hero == True) & (Video.published == True))  # noqa: E712
     if not is_admin(ctx.viewer):
         query = query.where(VideoCategory.is_active == True)  # noqa: E712
-    return await one(ctx, query.order_by(Video.updated_at.desc()).limit(1), needs)
+    with ctx.gate.loading():
+        rows = await fetch(ctx.db, query.order_by(Video.updated_at.desc()).limit(1))
+    bundles = await enrich(ctx, rows, needs)
+    return bundles[0] if bundles else None
 
 
 async def by_id(ctx: Context, pk: int, needs: VideoNeeds) -> VideoBundle | None:
@@ -180,19 +176,3 @@ async def video_after_write(
     if bundle is None:  # deleted (or hidden) between the write and this read
         raise NotFound("no such video")
     return bundle
-
-
-__all__ = [
-    "ConnectionNeeds",
-    "Order",
-    "Page",
-    "PageArgs",
-    "VideoBundle",
-    "VideoFilter",
-    "VideoNeeds",
-    "by_id",
-    "category_page",
-    "enrich",
-    "hero",
-    "list_videos",
-]

@@ -9,7 +9,8 @@ from resolvers.context import Context
 from resolvers.db import execute
 from resolvers.errors import NotFound
 from resolvers.lookup import visible_video
-from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
+from resolvers.pages import VideoBundle, VideoNeeds
+from resolvers.videos import video_after_write
 
 
 def view_increment(video_pk: int) -> peewee.ModelUpdate:

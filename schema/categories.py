@@ -7,8 +7,9 @@ from models import VideoCategory as CategoryRow
 from resolvers import categories as resolve
 from resolvers.context import Context
 from resolvers.curation import categories as curate
+from resolvers.pages import Page
 from resolvers.pagination import PageArgs
-from resolvers.videos import Page, category_page
+from resolvers.videos import category_page
 from schema.ids import global_id
 from schema.inputs import given_fields
 from schema.node import Node, parse_global_id

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from models import VideoProgress as ProgressRow
 from resolvers import progress as resolve
 from resolvers.context import Context
+from resolvers.pages import VideoNeeds
 from schema.ids import global_id
 from schema.node import Node, parse_global_id
 from schema.permissions import SIGNED_IN
@@ -61,7 +62,7 @@ class VideoProgressType(Node):
         return cls.build(bundle.row, video)
 
 
-def progress_video_needs(info: Info) -> resolve.VideoNeeds:
+def progress_video_needs(info: Info) -> VideoNeeds:
     return video_needs(children(current(info)).get("video", []))
 
 

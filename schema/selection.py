@@ -15,8 +15,8 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers.categories import VideosSelection
 from resolvers.errors import ApiError
+from resolvers.pages import ConnectionNeeds, VideoNeeds
 from resolvers.pagination import PageArgs
-from resolvers.videos import ConnectionNeeds, VideoNeeds
 
 Fields = dict[str, list[SelectedField]]
 

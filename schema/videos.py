@@ -11,6 +11,7 @@ from resolvers import videos as resolve
 from resolvers.context import Context
 from resolvers.curation import Fields
 from resolvers.curation import videos as curate
+from resolvers.pages import Page, VideoBundle
 from resolvers.pagination import PageArgs
 from schema.accounts import UserType
 from schema.ids import global_id
@@ -62,7 +63,7 @@ class VideoType(Node):
     )
 
     @classmethod
-    def build(cls, bundle: resolve.VideoBundle, ctx: Context) -> VideoType:
+    def build(cls, bundle: VideoBundle, ctx: Context) -> VideoType:
         from schema.categories import VideoCategoryType
         from schema.progress import VideoProgressType
 
@@ -111,7 +112,7 @@ class VideoConnection:
     total_count: int
 
     @classmethod
-    def build(cls, page: resolve.Page, ctx: Context) -> VideoConnection:
+    def build(cls, page: Page, ctx: Context) -> VideoConnection:
         cursors = page.cursors or [""] * len(page.bundles)
         return cls(
             edges=[

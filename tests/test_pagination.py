@@ -329,4 +329,3 @@ def test_a_cursor_only_continues_the_list_that_issued_it(client, factory) -> Non
       videos(first: 1, filter: {search: $q}, after: $a) { pageInfo { endCursor } } }"""
     from_search = client.data(searched, {"q": "Video"})["videos"]["pageInfo"]["endCursor"]
     assert client.error(searched, {"q": "other", "a": from_search})["extensions"]["code"] == "BAD_USER_INPUT"
-

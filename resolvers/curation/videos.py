@@ -12,7 +12,8 @@ from resolvers.curation import Fields, is_foreign_key_violation
 from resolvers.curation.validation import video_columns
 from resolvers.db import execute, fetch, transaction
 from resolvers.errors import NotFound
-from resolvers.videos import VideoBundle, VideoNeeds, video_after_write
+from resolvers.pages import VideoBundle, VideoNeeds
+from resolvers.videos import video_after_write
 
 
 def clear_other_heroes(keep: int) -> peewee.ModelUpdate:
