@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test pytest lint install install-dev bench schema clean
+.PHONY: run test test-browser pytest lint install install-dev bench schema clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,13 @@ run: install
 	$(PY) server.py serve --host $(HOST) --port $(PORT)
 
 test: install-dev lint pytest
+
+# GraphiQL in Debian's chromium with no network but the local server (tests/test_browser.py).
+# Needs root for apt-get the first time, node >= 20 and npm.
+test-browser: install-dev
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	cd tests/browser && npm ci --no-audit --no-fund
+	VIDEOLIB_BROWSER_TESTS=1 $(PY) -m pytest -m browser tests/test_browser.py
 
 pytest: install-dev
 	$(PY) -m pytest

@@ -21,75 +21,41 @@ from models.database import (
 )
 
 log = logging.getLogger("videolib")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
 # --- the app -------------------------------------------------------------------------------
 
 
-class BodyLimit:
-    """Refuse request bodies over `limit` bytes before anything parses them (413).
-
-    Starlette and uvicorn set no limit; a GraphQL request of our size never needs more."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
-            return
-        seen = 0
-
-        async def counted() -> Any:
-            # A chunked body has no Content-Length: count it as it arrives.
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Any) -> None:
-        body = (
-            b'{"errors":[{"message":"the request body is larger than %d bytes",'
-            b'"extensions":{"code":"BAD_USER_INPUT"}}]}' % self.limit
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
-
-
 def create_app(settings: Any = None) -> Any:
     """Build the Starlette app. Without settings, they come from the environment."""
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+    from starlette.middleware.cors import CORSMiddleware
     from starlette.requests import Request
     from starlette.responses import JSONResponse
-    from starlette.routing import Route
+    from starlette.routing import BaseRoute, Route
 
     from resolvers.config import load_settings
     from schema.api import build_graphql_app
+    from schema.http.graphiql import asset_routes
+    from schema.http.metrics import Metrics
+    from schema.http.middleware import JsonBodyLimitErrors, RequestScope
+    from schema.http.requestinfo import install_log_request_ids
 
+    install_log_request_ids()
+    if not logging.getLogger().handlers:
+        # A worker process of `serve --workers N` starts here, without main()'s set-up.
+        configure_logging()
     settings = settings or load_settings()
-    db = bind(make_async_database(settings.database))
+    db = bind(
+        make_async_database(
+            settings.database,
+            connect_timeout=settings.db_connect_timeout,
+            read_timeout=settings.db_read_timeout,
+        )
+    )
 
     async def healthz(request: Request) -> JSONResponse:
         try:
@@ -97,6 +63,8 @@ def create_app(settings: Any = None) -> Any:
         except Exception as exc:  # any driver failure means "not healthy", never a 500
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable"}, status_code=503)
+        finally:
+            await db.aclose()
         return JSONResponse({"status": "ok"})
 
     @contextlib.asynccontextmanager
@@ -105,19 +73,40 @@ def create_app(settings: Any = None) -> Any:
             yield
         finally:
             await db.close_pool()
+            await graphql.persisted.close()
 
     graphql = build_graphql_app(settings, db)
-    routes = [
+    metrics = Metrics(db)
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
+        # Every method reaches the endpoint, which answers the ones it does not serve with a
+        # GraphQL-shaped 405 rather than Starlette's plain text.
+        Route("/graphql", graphql, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
     ]
-    from starlette.middleware import Middleware
-
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)],
-    )
+    if settings.introspection:  # GraphiQL's scripts and styles, only while it is served
+        routes += asset_routes()
+    middleware = [Middleware(RequestScope, on_finish=metrics.observe)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+                # Bearer tokens, not cookies: nothing a browser would attach on its own.
+                allow_credentials=False,
+                max_age=600,
+            )
+        )
+    # Starlette's own limit (what `Starlette(max_body_size=...)` installs), placed inside
+    # RequestScope so a refused request is logged and carries its id like any other.
+    middleware += [
+        Middleware(JsonBodyLimitErrors),
+        Middleware(RequestBodyLimitMiddleware, max_body_size=settings.limits.max_body_bytes),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -231,6 +220,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # videolib.access writes one structured line per request instead (schema/http/middleware.py).
+        access_log=False,
+        log_config=None,
     )
     return 0
 
@@ -292,8 +284,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    from schema.http.requestinfo import install_log_request_ids
+
+    install_log_request_ids()
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+    # One line per request (and uvicorn's start-up lines), on top of warnings from everything else.
+    logging.getLogger("videolib.access").setLevel(logging.INFO)
+    logging.getLogger("uvicorn").setLevel(logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:

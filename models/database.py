@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import peewee
-from playhouse.pwasyncio import AsyncMySQLDatabase, AsyncSqliteDatabase
+import pymysql
+from playhouse.pwasyncio import AsyncMySQLConnection, AsyncMySQLDatabase, AsyncSqliteDatabase
 
 DEFAULT_URL = "sqlite:///videolib.db"
+
+log = logging.getLogger("videolib.database")
 
 # Bound once per process (or per test) by bind(); models never name a concrete database.
 database_proxy = peewee.DatabaseProxy()
@@ -124,18 +131,166 @@ def make_sync_database(config: DatabaseConfig) -> peewee.Database:
     )
 
 
-def make_async_database(config: DatabaseConfig, pool_size: int = 10) -> Any:
+# Statements run on behalf of the current request: the access log and /metrics report them.
+# pwasyncio runs peewee's sync code in greenlets that inherit the awaiting task's context, so a
+# counter set at the start of a request sees every statement its resolvers and loaders issue.
+statement_counter: ContextVar[list[int] | None] = ContextVar("statement_counter", default=None)
+
+
+class _Counted:
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        counter = statement_counter.get()
+        if counter is not None:
+            counter[0] += 1
+        return super().execute_sql(sql, params)  # type: ignore[misc]
+
+
+class CountedSqliteDatabase(_Counted, AsyncSqliteDatabase):
+    pass
+
+
+class CountedMySQLDatabase(_Counted, AsyncMySQLDatabase):
+    pass
+
+
+# A connection that is gone: the client's CR_SERVER_GONE_ERROR (2006), CR_SERVER_LOST (2013),
+# CR_SERVER_LOST_EXTENDED (2055) and aiomysql's "not connected" (0), and the server's notices that
+# it ended the session itself: MariaDB's "connection was killed" (1927), MySQL 8's idle disconnect
+# (4031). Not "can't connect" (2003): the database is down, and asking again only doubles the wait.
+LOST_CONNECTION_ERRORS = frozenset({0, 2006, 2013, 2055, 1927, 4031})
+_CONNECTION_ERRORS = (
+    peewee.OperationalError,
+    peewee.InterfaceError,
+    pymysql.err.OperationalError,
+    pymysql.err.InterfaceError,
+)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether `exc` says the connection died (killed, timed out, cut), not that a statement failed.
+    Takes the driver's exceptions and peewee's wrappings of them alike."""
+    if not isinstance(exc, _CONNECTION_ERRORS):
+        return False
+    code = exc.args[0] if exc.args else None
+    # aiomysql raises InterfaceError("(0, 'Not connected')"): the code is inside the message.
+    return code in LOST_CONNECTION_ERRORS or "Not connected" in str(exc)
+
+
+class DatabaseTimeout(peewee.OperationalError):
+    """The database did not answer in time. Never retried: it may be down or partitioned away,
+    or busy with a slow statement, and asking again would only double the wait or the load."""
+
+
+class _TimedMySQLConnection(AsyncMySQLConnection):
+    """Bounds every round trip, including BEGIN/COMMIT/ROLLBACK, which peewee sends through the
+    connection's cursor rather than execute_sql. aiomysql has no read timeout of its own: without
+    this a database that stops answering (a black-holed network) hangs the request forever."""
+
+    def __init__(self, conn: Any, db: ResilientMySQLDatabase) -> None:
+        super().__init__(conn)
+        self.db = db
+
+    async def execute(self, sql: str, params: Any = None) -> Any:
+        # asyncio.timeout, not wait_for: wait_for runs the statement in a task of its own, and
+        # pwasyncio picks the connection by task, so it would leave the transaction's connection.
+        deadline = asyncio.timeout(self.db.read_timeout)
+        try:
+            async with deadline:
+                return await super().execute(sql, params)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            # The answer may still arrive and would be read as the next statement's: never reuse
+            # this connection. (aiomysql closes it when cancelled mid-read; this covers the rest.)
+            if self.conn is not None:
+                self.conn.close()
+            raise DatabaseTimeout(f"the database did not answer within {self.db.read_timeout:g}s") from None
+        except Exception as exc:
+            if lost_connection(exc):
+                await self.db.drop_idle_connections()
+            raise
+
+
+# The first keyword of a statement that only reads: SELECT, or a parenthesised SELECT of a UNION.
+_READ_ONLY = re.compile(r"\s*\(*\s*SELECT\b", re.IGNORECASE)
+
+
+class ResilientMySQLDatabase(CountedMySQLDatabase):
+    """Bounded waits for a connection and for every answer, and a read that meets a dead
+    connection is asked once more on a fresh one."""
+
+    def __init__(self, database: str, *, read_timeout: float, **kwargs: Any) -> None:
+        self.read_timeout = read_timeout
+        super().__init__(database, **kwargs)
+
+    async def _pool_acquire(self, pool: Any) -> Any:
+        plain = await super()._pool_acquire(pool)
+        return _TimedMySQLConnection(plain.conn, self)
+
+    async def drop_idle_connections(self) -> None:
+        """Close the pool's idle connections. One found dead says the others idle as long most
+        likely are too (an idle timeout, a restart, a failover, a NAT that forgot them), and
+        aiomysql only notices a hang-up that reached it: a retry must get a new connection."""
+        pool = self._pool
+        if pool is None:
+            return
+        for _ in range(self._pool_size + 1):
+            try:
+                async with asyncio.timeout(self.read_timeout):
+                    await pool.clear()
+                return
+            except TimeoutError:
+                break
+            except Exception:
+                # Saying goodbye on a dead connection can fail; clear() has dropped that one.
+                continue
+        log.warning("could not close the idle database connections")
+
+    async def aexecute_sql(self, sql: str, params: Any = None) -> Any:
+        try:
+            return await super().aexecute_sql(sql, params)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            # Only a read outside a transaction is safe to repeat: a write may have been applied
+            # before the connection died, and a transaction's connection took its work with it
+            # (resolvers/db.py's transaction() repeats a whole transaction when that is safe).
+            if not lost_connection(exc) or self.in_transaction() or not _READ_ONLY.match(sql):
+                raise
+            log.warning("lost the database connection (%s); reading again on a fresh one", exc)
+        # The dead connection is closed and the idle ones are gone (_TimedMySQLConnection), so
+        # pwasyncio's aconnect() opens a new one.
+        return await super().aexecute_sql(sql, params)
+
+
+def make_async_database(
+    config: DatabaseConfig,
+    pool_size: int = 10,
+    *,
+    connect_timeout: float = 3.0,
+    read_timeout: float = 10.0,
+) -> Any:
     # Any: pwasyncio ships no type information.
-    """For the server: peewee's asyncio API, so no query blocks the event loop."""
+    """For the server: peewee's asyncio API, so no query blocks the event loop.
+
+    MySQL: `connect_timeout` bounds getting a connection, new or pooled, `read_timeout` every
+    answer, so an unreachable database fails a request in seconds, never hangs it. (SQLite is a
+    local file: busy_timeout bounds its waits.)"""
     if config.is_sqlite:
-        return _with_functions(AsyncSqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS, pool_size=pool_size))
-    return AsyncMySQLDatabase(
+        return _with_functions(
+            CountedSqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS, pool_size=pool_size)
+        )
+    return ResilientMySQLDatabase(
         config.name,
+        read_timeout=read_timeout,
         host=config.host,
         port=config.port,
         user=config.user,
         password=config.password,
         pool_size=pool_size,
+        # aiomysql's connect_timeout covers the TCP connect only, not the handshake that follows;
+        # pwasyncio's acquire_timeout bounds the whole of it (and a wait for a free pooled
+        # connection: aiomysql connects under the pool's lock, so the two waits are one anyway).
+        connect_timeout=connect_timeout,
+        acquire_timeout=connect_timeout,
         **MYSQL_OPTIONS,
     )
 

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from models.database import ConfigError, DatabaseConfig, database_url, parse_url
 
@@ -17,12 +18,102 @@ MIN_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one request may cost. Each has an environment variable (ENVIRONMENT below)."""
+
+    # The contract's screens nest at most 8 deep (home: categories > videos > edges > node >
+    # reactions > counts > type), so 10 leaves room for a fragment wrapper or two.
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    # Estimated fields returned (schema/limits.py): 50 categories x 25 videos with reactions and
+    # progress is about 60,000; a nested page of pages is millions.
+    max_cost: int = 250_000
+    max_body_bytes: int = 256 * 1024
+    # Operations in one HTTP request sent as a JSON array; 0 turns batching off.
+    max_batch: int = 0
+    # Failed logins counted per email and per client address over a sliding window.
+    login_failures_per_email: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: int = 900
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseConfig
     secret_key: bytes
     token_ttl_seconds: int = 30 * 24 * 3600
-    # What one request may send; what it may ask for is capped in schema/api.py and schema/limits.py.
-    max_body_bytes: int = 256 * 1024
+    limits: Limits = Limits()
+    # Off turns off GraphiQL too: it cannot work without introspection.
+    introspection: bool = True
+    # Origins allowed to call the API from a browser (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # Bounded so that an unreachable database fails a request promptly instead of hanging it.
+    db_connect_timeout: float = 3.0
+    db_read_timeout: float = 10.0
+    # Persisted queries are shared through Redis when set; otherwise each process keeps its own.
+    redis_url: str | None = None
+
+
+# Environment variable -> Limits field.
+ENVIRONMENT = {
+    "VIDEOLIB_MAX_DEPTH": "max_depth",
+    "VIDEOLIB_MAX_ALIASES": "max_aliases",
+    "VIDEOLIB_MAX_TOKENS": "max_tokens",
+    "VIDEOLIB_MAX_COST": "max_cost",
+    "VIDEOLIB_MAX_BODY_BYTES": "max_body_bytes",
+    "VIDEOLIB_MAX_BATCH": "max_batch",
+    "VIDEOLIB_LOGIN_FAILURES_PER_EMAIL": "login_failures_per_email",
+    "VIDEOLIB_LOGIN_FAILURES_PER_ADDRESS": "login_failures_per_address",
+    "VIDEOLIB_LOGIN_WINDOW_SECONDS": "login_window_seconds",
+}
+# Those that must be at least 1 (0 would refuse every request).
+POSITIVE = frozenset(ENVIRONMENT) - {"VIDEOLIB_MAX_BATCH"}
+
+
+def _whole_number(name: str, text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
+    floor = 1 if name in POSITIVE else 0
+    if value < floor:
+        raise ConfigError(f"{name} must be at least {floor}, got {value}")
+    return value
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def _flag(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {text!r}")
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    for origin in origins:
+        if origin == "*" or "://" not in origin:
+            raise ConfigError(
+                f"VIDEOLIB_CORS_ORIGINS lists full origins such as https://app.example.com, got {origin!r}"
+            )
+    return origins
+
+
+def load_limits(env: dict[str, str]) -> Limits:
+    given = {field: _whole_number(name, env[name]) for name, field in ENVIRONMENT.items() if env.get(name)}
+    return Limits(**given)
 
 
 def _secret_file(config: DatabaseConfig) -> Path:
@@ -69,5 +160,22 @@ def load_secret(config: DatabaseConfig) -> bytes:
 
 
 def load_settings(url: str | None = None) -> Settings:
+    env = dict(os.environ)
     config = parse_url(url or database_url())
-    return Settings(database=config, secret_key=load_secret(config))
+    optional: dict[str, Any] = {}
+    if env.get("VIDEOLIB_INTROSPECTION"):
+        optional["introspection"] = _flag("VIDEOLIB_INTROSPECTION", env["VIDEOLIB_INTROSPECTION"])
+    if env.get("VIDEOLIB_DB_CONNECT_TIMEOUT"):
+        optional["db_connect_timeout"] = _seconds(
+            "VIDEOLIB_DB_CONNECT_TIMEOUT", env["VIDEOLIB_DB_CONNECT_TIMEOUT"]
+        )
+    if env.get("VIDEOLIB_DB_READ_TIMEOUT"):
+        optional["db_read_timeout"] = _seconds("VIDEOLIB_DB_READ_TIMEOUT", env["VIDEOLIB_DB_READ_TIMEOUT"])
+    return Settings(
+        database=config,
+        secret_key=load_secret(config),
+        limits=load_limits(env),
+        cors_origins=_origins(env.get("VIDEOLIB_CORS_ORIGINS", "")),
+        redis_url=env.get("REDIS_URL") or None,
+        **optional,
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from resolvers.accounts.throttle import LoginThrottle
 from resolvers.accounts.viewer import Viewer, authenticate
 from resolvers.config import Settings
 from resolvers.gate import QuietGate
@@ -21,6 +22,8 @@ class Context:
     viewer: Viewer | None = None
     loaders: Loaders = field(init=False)
     gate: QuietGate = field(default_factory=QuietGate)
+    # The app's one throttle, shared by all its requests; None: login is not throttled.
+    throttle: LoginThrottle | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.build(self.db, None, self.settings.secret_key)

@@ -9,11 +9,16 @@ would let a few concurrent screens exhaust the pool. Reads outside a transaction
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import peewee
+
+from models.database import lost_connection
+
+log = logging.getLogger("videolib.database")
 
 
 async def _release(db: Any) -> None:
@@ -77,13 +82,33 @@ async def execute(db: Any, query: peewee.Query) -> Any:
 
 async def transaction(db: Any, work: Callable[[], Awaitable[T]]) -> T:
     """All of `work` or none of it, retried on deadlock. `work` runs in this task, so every
-    statement it awaits uses the transaction's connection, which is released after the commit."""
+    statement it awaits uses the transaction's connection, which is released after the commit.
+
+    A connection lost before COMMIT was sent (killed, timed out while idle in the pool) took the
+    uncommitted work with it, so the whole transaction runs once more on a fresh connection. One
+    lost during COMMIT is not retried: the commit may have happened, and a second run could apply
+    the work twice. (A single write outside a transaction, execute(), is never retried for the
+    same reason: a statement whose answer was lost may have been applied.)"""
+    committing = False
 
     async def attempt() -> T:
+        nonlocal committing
+        committing = False
         try:
             async with db.atomic():
-                return await work()
+                result = await work()
+                committing = True  # leaving the block sends COMMIT
+            return result
         finally:
             await _release(db)
 
+    # Nested in an outer transaction, a lost connection took the outer work too: only its owner
+    # can start again.
+    outermost = not db.in_transaction()
+    try:
+        return await retrying(attempt)
+    except (peewee.OperationalError, peewee.InterfaceError) as exc:
+        if committing or not outermost or not lost_connection(exc):
+            raise
+        log.warning("lost the database connection (%s) before COMMIT; running the transaction again", exc)
     return await retrying(attempt)

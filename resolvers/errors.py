@@ -16,7 +16,8 @@ class InternalError(ApiError):
     """Our failure, already logged: the client learns only that it happened."""
 
     def __init__(self) -> None:
-        super().__init__("Internal server error: it has been logged; please try again later.")
+        # The request id added to the error (schema/http/view.py) finds the trace in the server log.
+        super().__init__("Internal server error")
 
 
 class Unauthenticated(ApiError):
@@ -37,3 +38,12 @@ class BadUserInput(ApiError):
 
 class Conflict(ApiError):
     code = "CONFLICT"
+
+
+class TooManyAttempts(Forbidden):
+    """Refused for a while rather than for good: extensions.retryAfter says how many seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.extensions = {"code": self.code, "retryAfter": retry_after}

@@ -109,6 +109,9 @@ def _filtered(ctx: Context, query: Any, flt: VideoFilter) -> Any:
     if flt.search is not None and flt.search.strip():
         if len(flt.search) > MAX_SEARCH_LENGTH:
             raise BadUserInput(f"search must be at most {MAX_SEARCH_LENGTH} characters")
+        if "\x00" in flt.search:
+            # SQLite's LIKE stops at a NUL (matching everything), MySQL's does not: refuse it.
+            raise BadUserInput("search must not contain NUL characters")
         pattern = _like(flt.search.strip())
         query = query.where(
             _contains(ctx.db, Video.title, pattern) | _contains(ctx.db, Video.description, pattern)

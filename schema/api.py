@@ -1,43 +1,41 @@
 """The one place where the domain Query and Mutation parts are merged into the schema,
-and where it is served over HTTP."""
+and where it is served over HTTP (schema/http/)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import orjson
 import strawberry
-from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.printer import print_schema as _print
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types import ExecutionContext
 
-from resolvers.config import Settings
+from resolvers.accounts.throttle import LoginThrottle
+from resolvers.config import Limits, Settings
 from resolvers.context import Context
 from resolvers.errors import ApiError, InternalError
 from schema.accounts import AccountQuery
 from schema.accounts import Mutation as AccountMutation
 from schema.categories import CategoryQuery
 from schema.categories import Mutation as CategoryMutation
-from schema.errors import ContractErrors, log_unexpected, with_codes
-from schema.limits import CostLimitRule, OneSignInPerRequest
+from schema.errors import ContractErrors, log_unexpected
+from schema.http.graphiql import page_html
+from schema.http.persisted import PersistedQueries, make_store
+from schema.http.requestinfo import current_request
+from schema.http.view import GraphQLEndpoint
+from schema.limits import OneSignInPerRequest, request_limits
 from schema.nodes import NodeQuery
 from schema.progress import Mutation as ProgressMutation
 from schema.progress import ProgressQuery
@@ -47,27 +45,28 @@ from schema.videos import Mutation as VideoMutation
 from schema.videos import VideoQuery
 from schema.views import Mutation as ViewMutation
 
+DEFAULT_LIMITS = Limits()
+
 Query = merge_types("Query", (NodeQuery, AccountQuery, CategoryQuery, VideoQuery, ProgressQuery))
 
 Mutation = merge_types(
     "Mutation",
     (AccountMutation, ProgressMutation, ReactionMutation, ViewMutation, CategoryMutation, VideoMutation),
 )
+# merge_types takes no description; GraphiQL's docs open on these two.
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads: the catalogue (categories, videos, the hero) for everyone, and the caller's own account "
+    "and progress when signed in. Anonymous callers and members see only active categories and the "
+    "published videos in them."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes: signing in and out, the viewer's progress, reactions and views, and (admins only) the "
+    "catalogue. Every mutation is all-or-nothing."
+)
 
 log = logging.getLogger("videolib")
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 5_000
 CACHE_SIZE = 256
-# Built once: the validation cache is keyed by the rule classes, and the limiters make new ones
-# each time they are constructed.
-VALIDATION_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-    CostLimitRule,
-    OneSignInPerRequest,
-]
 
 
 class Authenticate(SchemaExtension):
@@ -90,6 +89,35 @@ class Authenticate(SchemaExtension):
         yield
 
 
+class RecordOperation(SchemaExtension):
+    """Names the operation in the access log and metrics, even when the client sent no
+    operationName (strawberry reads it from the document)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        info = current_request.get()
+        if info is None:
+            return
+        execution = self.execution_context
+        info.operation_name = execution.operation_name
+        with contextlib.suppress(RuntimeError):  # the document did not parse
+            info.operation_type = execution.operation_type.value
+
+
+class NamedOperation(SchemaExtension):
+    """A document with several operations must say which to run. (strawberry would quietly run the
+    first; the GraphQL spec refuses.)"""
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is not None and execution._provided_operation_name is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                raise GraphQLError("Must provide operationName: the document holds several operations.")
+        yield
+
+
 class VideolibSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -98,58 +126,53 @@ class VideolibSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema = VideolibSchema(
-    query=Query,
-    mutation=Mutation,
-    scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
-    # Classes and factories, never instances: strawberry builds fresh extensions per request.
-    extensions=[
-        ContractErrors,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules(VALIDATION_RULES),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
-        Authenticate,
-    ],
-)
+def validation_rules(limits: Limits, introspection: bool) -> list[type[ASTValidationRule]]:
+    rules: list[type[ASTValidationRule]] = [request_limits(limits), OneSignInPerRequest]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def build_schema(limits: Limits = DEFAULT_LIMITS, introspection: bool = True) -> VideolibSchema:
+    # Built once per app: the validation cache is keyed by the rule classes.
+    rules = validation_rules(limits, introspection)
+    return VideolibSchema(
+        query=Query,
+        mutation=Mutation,
+        scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
+        # Classes and factories, never instances: strawberry builds fresh extensions per request.
+        extensions=[
+            ContractErrors,
+            RecordOperation,
+            NamedOperation,
+            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: AddValidationRules(rules),
+            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: ValidationCache(maxsize=CACHE_SIZE),
+            Authenticate,
+        ],
+    )
+
+
+schema = build_schema()
 
 
 def print_schema() -> str:
     return _print(schema) + "\n"
 
 
-class VideolibGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, db: Any) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self.settings = settings
-        self.db = db
+def build_graphql_app(settings: Settings, db: Any) -> GraphQLEndpoint:
+    # One per app: failed logins are counted across requests.
+    throttle = LoginThrottle(settings.limits)
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def make_context(request: Request) -> Context:
+        return Context(request=request, settings=settings, db=db, throttle=throttle)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        # strawberry answers a request it cannot read (bad JSON, no query, a mutation over GET)
-        # in plain text; clients parse JSON errors with a code, whatever went wrong.
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        try:
-            response = await self.run(Request(scope=scope, receive=receive))
-        except HTTPException as exc:
-            error = {"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}
-            body = orjson.dumps({"errors": [error]})
-            response = Response(body, exc.status_code, media_type="application/json")
-        await response(scope, receive, send)
-
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        # Also reached by errors the view raises itself (a query that does not parse).
-        return with_codes(await super().process_result(request, result))  # type: ignore[return-value, arg-type]
-
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context(
-            request=request if isinstance(request, Request) else None, settings=self.settings, db=self.db
-        )
-
-
-def build_graphql_app(settings: Settings, db: Any) -> VideolibGraphQL:
-    return VideolibGraphQL(settings, db)
+    return GraphQLEndpoint(
+        build_schema(settings.limits, settings.introspection),
+        settings,
+        make_context,
+        # GraphiQL cannot work without introspection, so it goes too.
+        graphiql_html=page_html() if settings.introspection else None,
+        persisted=PersistedQueries(make_store(settings.redis_url)),
+    )

@@ -10,10 +10,15 @@ from strawberry.relay import from_base64
 from resolvers.errors import BadUserInput
 
 
-@strawberry.interface(name="Node")
+@strawberry.interface(
+    name="Node",
+    description="An object with a global ID; Query.node(id) fetches any of them again.",
+)
 class Node:
     # A plain attribute, filled when the object is built: no resolver call per object.
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque Relay global ID, unique across all types and stable: never build or parse it."
+    )
 
 
 def parse_global_id(value: str, expected: str | None = None) -> tuple[str, int]:

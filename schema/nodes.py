@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -48,8 +50,18 @@ _RESOLVERS = {
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="Any User, Video, VideoCategory or VideoProgress by its global ID, with the same "
+        "visibility as everywhere: null when nothing has that ID or the caller may not see it (a "
+        "VideoProgress only its owner and admins). BAD_USER_INPUT when id is not a global ID."
+    )
+    async def node(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A global ID, as any Node's id gave it.")
+        ],
+    ) -> Node | None:
         type_name, pk = parse_global_id(id)
         resolver = _RESOLVERS.get(type_name)
         if resolver is None:

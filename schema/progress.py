@@ -19,9 +19,15 @@ if TYPE_CHECKING:
     from schema.videos import VideoType
 
 
-@strawberry.type(name="VideoProgress")
+@strawberry.type(
+    name="VideoProgress",
+    description="How far one user got in one video: one row per user and video, written by saveProgress. "
+    "Only its owner (and admins) can read it.",
+)
 class VideoProgressType(Node):
-    video: Annotated[VideoType, strawberry.lazy("schema.videos")]
+    video: Annotated[VideoType, strawberry.lazy("schema.videos")] = strawberry.field(
+        description="The video this progress is on."
+    )
     watched_seconds: int = strawberry.field(
         description="Furthest point reached, in seconds; never decreases."
     )
@@ -31,7 +37,9 @@ class VideoProgressType(Node):
         description="Set once watchedSeconds reaches 90% of the duration; stays set."
     )
     percent_complete: float = strawberry.field(description="watchedSeconds / durationSeconds, 0..1.")
-    updated_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(
+        description="When progress was last saved (UTC); continueWatching lists the most recent first."
+    )
 
     @classmethod
     def build(cls, row: ProgressRow, video: VideoType) -> VideoProgressType:
@@ -73,17 +81,25 @@ class ProgressQuery:
         "watched first; empty when anonymous. first is 0..50."
     )
     async def continue_watching(
-        self, info: Info[Context, None], first: int | None = 10
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many to return: 0..50 (BAD_USER_INPUT otherwise)."),
+        ] = 10,
     ) -> list[VideoProgressType]:
         bundles = await resolve.continue_watching(info.context, first, progress_video_needs(info))
         return [VideoProgressType.from_bundle(b, info.context) for b in bundles]
 
 
-@strawberry.input
+@strawberry.input(description="Where the caller is in a video (Mutation.saveProgress).")
 class SaveProgressInput:
-    video_id: strawberry.ID
+    video_id: strawberry.ID = strawberry.field(
+        description="The Video's global ID; NOT_FOUND when the caller may not see it."
+    )
     position_seconds: int = strawberry.field(
-        description="Current playhead in seconds; clamped to the video's duration."
+        description="Current playhead in seconds; clamped to the video's duration. "
+        "Negative is BAD_USER_INPUT."
     )
 
 
@@ -93,9 +109,14 @@ class Mutation:
         permission_classes=SIGNED_IN,
         description="Signed-in only. One row per user and video, upserted atomically: its id\n"
         "never changes across saves. The answer reflects the write, nested fields\n"
-        "included (video { viewerProgress } is this same row).",
+        "included (video { viewerProgress } is this same row).\n"
+        "UNAUTHENTICATED when anonymous; NOT_FOUND on a video the caller may not see.",
     )
-    async def save_progress(self, info: Info[Context, None], input: SaveProgressInput) -> VideoProgressType:
+    async def save_progress(
+        self,
+        info: Info[Context, None],
+        input: Annotated[SaveProgressInput, strawberry.argument(description="The video and the playhead.")],
+    ) -> VideoProgressType:
         _, pk = parse_global_id(input.video_id, "Video")
         needs = progress_video_needs(info)
         bundle = await resolve.save_progress(info.context, pk, input.position_seconds, needs)
@@ -104,10 +125,14 @@ class Mutation:
     @strawberry.mutation(
         permission_classes=SIGNED_IN,
         description="Signed-in only. Forgets the caller's progress on the video (it leaves "
-        "continueWatching); the answer is the video, whose viewerProgress is then null.",
+        "continueWatching); the answer is the video, whose viewerProgress is then null. "
+        "UNAUTHENTICATED when anonymous; NOT_FOUND on a video the caller may not see; "
+        "a video never played is no error.",
     )
     async def clear_progress(
-        self, info: Info[Context, None], video_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        video_id: Annotated[strawberry.ID, strawberry.argument(description="The Video's global ID.")],
     ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
         from schema.videos import VideoType
 

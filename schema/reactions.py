@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.types import Info
@@ -17,29 +17,32 @@ if TYPE_CHECKING:
     from schema.videos import VideoType
 
 
-@strawberry.enum
+@strawberry.enum(description="The reactions a signed-in viewer may leave on a video, one at a time.")
 class ReactionType(Enum):
     # Values are the stored strings (see Role for why resolvers return raw strings).
-    LIKE = "like"
-    LOVE = "love"
-    HAHA = "haha"
-    WOW = "wow"
-    SAD = "sad"
-    ANGRY = "angry"
+    LIKE = strawberry.enum_value("like", description="Thumbs up.")
+    LOVE = strawberry.enum_value("love", description="A heart.")
+    HAHA = strawberry.enum_value("haha", description="Laughter.")
+    WOW = strawberry.enum_value("wow", description="Surprise.")
+    SAD = strawberry.enum_value("sad", description="Sadness.")
+    ANGRY = strawberry.enum_value("angry", description="Anger.")
 
 
 assert tuple(t.value for t in ReactionType) == REACTION_TYPES
 
 
-@strawberry.type
+@strawberry.type(description="How many viewers left one type of reaction on a video.")
 class ReactionCount:
-    type: ReactionType
-    count: int
+    type: ReactionType = strawberry.field(description="The reaction.")
+    count: int = strawberry.field(description="How many viewers left it; 0 or more.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="The reactions on a video. Counts are public (and cacheable for 30 s); viewerReaction "
+    "is the caller's own."
+)
 class ReactionSummary:
-    total: int
+    total: int = strawberry.field(description="All reactions on the video: the sum of counts.")
     counts: list[ReactionCount] = strawberry.field(
         description="One entry per ReactionType, in the enum's order, zeros included."
     )
@@ -62,23 +65,32 @@ class Mutation:
     @strawberry.mutation(
         permission_classes=SIGNED_IN,
         description="Signed-in only. Sets or replaces the caller's one reaction; idempotent. "
-        "The answer reflects the write.",
+        "The answer reflects the write. "
+        "UNAUTHENTICATED when anonymous; NOT_FOUND on a video the caller may not see.",
     )
     async def react(
-        self, info: Info[Context, None], video_id: strawberry.ID, type: ReactionType
+        self,
+        info: Info[Context, None],
+        video_id: Annotated[strawberry.ID, strawberry.argument(description="The Video's global ID.")],
+        type: Annotated[ReactionType, strawberry.argument(description="The reaction to leave.")],
     ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
         from schema.videos import VideoType
 
         _, pk = parse_global_id(video_id, "Video")
-        bundle = await resolve.react(info.context, pk, type.value, video_needs(current(info)))
+        # The stored string: strawberry unwraps enum_value() when it builds the enum (mypy sees the wrapper).
+        kind = cast(str, type.value)
+        bundle = await resolve.react(info.context, pk, kind, video_needs(current(info)))
         return VideoType.build(bundle, info.context)
 
     @strawberry.mutation(
         permission_classes=SIGNED_IN,
-        description="Signed-in only. Removes the caller's reaction if any; idempotent.",
+        description="Signed-in only. Removes the caller's reaction if any; idempotent. "
+        "UNAUTHENTICATED when anonymous; NOT_FOUND on a video the caller may not see.",
     )
     async def unreact(
-        self, info: Info[Context, None], video_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        video_id: Annotated[strawberry.ID, strawberry.argument(description="The Video's global ID.")],
     ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
         from schema.videos import VideoType
 

@@ -22,6 +22,8 @@ def parse_datetime(value: str) -> dt.datetime:
 
 DateTime = strawberry.scalar(
     name="DateTime",
+    description="A point in time: ISO-8601 in UTC with an offset, to the microsecond, e.g. "
+    "2026-01-01T12:00:00.000000+00:00. Input values must carry an offset.",
     serialize=serialize_datetime,
     parse_value=parse_datetime,
 )

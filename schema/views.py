@@ -18,9 +18,14 @@ if TYPE_CHECKING:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Anyone. Adds exactly one to viewCount, atomically.")
+    @strawberry.mutation(
+        description="Anyone. Adds exactly one to viewCount, atomically. "
+        "Call it once per play; NOT_FOUND on a video the caller may not see."
+    )
     async def record_view(
-        self, info: Info[Context, None], video_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        video_id: Annotated[strawberry.ID, strawberry.argument(description="The Video's global ID.")],
     ) -> Annotated[VideoType, strawberry.lazy("schema.videos")]:
         from schema.videos import VideoType
 

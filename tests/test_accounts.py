@@ -347,7 +347,10 @@ def test_a_database_failure_while_authenticating_is_internal_and_hides_the_cause
         body = client.post("{ me { id } }", token=token)
     finally:
         db.execute_sql("ALTER TABLE access_tokens_away RENAME TO access_tokens")
-    assert body["data"] is None
+    # Nothing was executed: a request error, so no data entry at all.
+    assert "data" not in body
     [error] = body["errors"]
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["message"] == "Internal server error"
+    assert len(error["extensions"]["requestId"]) == 32
     assert "access_tokens" not in error["message"]

@@ -409,6 +409,23 @@ def test_create_video_in_an_unknown_or_malformed_category(client: Any, factory: 
     assert snapshot(factory) == before
 
 
+@pytest.mark.parametrize("pk", [2**31 - 1, 2**31, 2**63 - 1])
+def test_a_category_id_beyond_every_key_is_not_found(client: Any, factory: Any, admin: Any, pk: int) -> None:
+    # MySQL keys are 32-bit INTs: writing a bigger one into videos.category_id was an out-of-range
+    # DataError (an INTERNAL_SERVER_ERROR) where SQLite's foreign key said NOT_FOUND. Found by
+    # tests/test_fuzz.py.
+    user, token = admin
+    category = factory.category("Nature")
+    video = factory.video(category, user)
+    before = snapshot(factory)
+    missing = global_id("VideoCategory", pk)
+    create = {"input": video_input(category, categoryId=missing)}
+    assert "categoryId" in refused(client, CREATE_VIDEO, create, token, "NOT_FOUND")
+    update = {"id": gid("Video", video), "input": {"title": "Moved", "categoryId": missing}}
+    assert "categoryId" in refused(client, UPDATE_VIDEO, update, token, "NOT_FOUND")
+    assert snapshot(factory) == before
+
+
 BAD_URLS = [
     "ftp://media.example.com/v.mp4",
     "javascript:alert(1)",

@@ -256,7 +256,7 @@ def test_hidden_hero_does_not_hide_behind_a_visible_one(client, factory) -> None
 
 
 def _unauthenticated(body: dict[str, Any]) -> None:
-    assert body["data"] is None, body
+    assert "data" not in body, body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"], body
     assert "log in" in body["errors"][0]["message"] or "Bearer" in body["errors"][0]["message"]
 

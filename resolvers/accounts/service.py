@@ -13,6 +13,7 @@ import peewee
 
 from models import AccessToken, User, utcnow
 from resolvers import passwords
+from resolvers.accounts import throttle
 from resolvers.accounts.tokens import expiry, new_token, token_hash
 from resolvers.accounts.validation import (
     MAX_PASSWORD_LENGTH,
@@ -96,9 +97,12 @@ async def register(ctx: Context, email: str, password: str, display_name: str) -
     return _start(ctx, User(id=user_id, **fields), issued)
 
 
-async def login(ctx: Context, email: str, password: str) -> Session:
-    """A new token for the right email and password; UNAUTHENTICATED, one message, otherwise."""
-    email = normalise_email(email)
+def _client_address(ctx: Context) -> str | None:
+    client = ctx.request.client if ctx.request is not None else None
+    return client.host if client is not None else None
+
+
+async def _verified_user(ctx: Context, email: str, password: str) -> User:
     if len(password) > MAX_PASSWORD_LENGTH:
         # No account can have it (register refuses it), and hashing it is work an attacker chooses.
         raise Unauthenticated(LOGIN_FAILED)
@@ -108,6 +112,27 @@ async def login(ctx: Context, email: str, password: str) -> Session:
     if not await passwords.verify_password_async(user.password_hash if user else None, password):
         raise Unauthenticated(LOGIN_FAILED)
     assert user is not None  # verify_password is False without a hash
+    return user
+
+
+async def login(ctx: Context, email: str, password: str) -> Session:
+    """A new token for the right email and password; UNAUTHENTICATED, one message, otherwise.
+    FORBIDDEN with extensions.retryAfter, even for the right password, while the email or the
+    client address has too many recent failures (resolvers/accounts/throttle.py)."""
+    email = normalise_email(email)
+    # Before anything is verified, so a refused attempt costs no hash. Keyed on the email whether
+    # or not it has an account, so the refusal tells nothing about which emails exist.
+    attempt = throttle.begin(ctx.throttle, email, _client_address(ctx))
+    try:
+        user = await _verified_user(ctx, email, password)
+    except Unauthenticated:
+        raise  # a failed attempt: it stays counted
+    except Exception:
+        # The database, not a wrong guess: not the caller's failure. (A cancelled request stays
+        # counted: its hash is computed anyway.)
+        attempt.abandon()
+        raise
+    attempt.succeed()
     old_hash = user.password_hash
     new_hash = await passwords.hash_password_async(password) if passwords.needs_rehash(old_hash) else None
     now = utcnow()

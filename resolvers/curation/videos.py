@@ -8,7 +8,7 @@ import peewee
 
 from models import Video, utcnow
 from resolvers.context import Context
-from resolvers.curation import Fields, is_foreign_key_violation
+from resolvers.curation import Fields, is_foreign_key_violation, is_out_of_range
 from resolvers.curation.validation import video_columns
 from resolvers.db import execute, fetch, transaction
 from resolvers.errors import NotFound
@@ -27,6 +27,11 @@ def clear_other_heroes(keep: int) -> peewee.ModelUpdate:
 def _no_such_category() -> NotFound:
     # The foreign key is the existence check: no look-up that a concurrent delete could outdate.
     return NotFound("no such category: categoryId must be the ID of an existing VideoCategory")
+
+
+def _is_no_such_category(exc: peewee.DatabaseError) -> bool:
+    # A key beyond the column's type (MySQL's INT) names no category either.
+    return is_foreign_key_violation(exc) or is_out_of_range(exc, "category_id")
 
 
 async def _answer(ctx: Context, pk: int, needs: VideoNeeds, created: bool = False) -> VideoBundle:
@@ -51,8 +56,8 @@ async def create_video(ctx: Context, fields: Fields, needs: VideoNeeds) -> Video
 
     try:
         pk = await transaction(ctx.db, work)
-    except peewee.IntegrityError as exc:
-        if is_foreign_key_violation(exc):
+    except (peewee.IntegrityError, peewee.DataError) as exc:
+        if _is_no_such_category(exc):
             raise _no_such_category() from None
         raise
     return await _answer(ctx, pk, needs, created=True)
@@ -73,8 +78,8 @@ async def update_video(ctx: Context, pk: int, fields: Fields, needs: VideoNeeds)
 
     try:
         await transaction(ctx.db, work)
-    except peewee.IntegrityError as exc:
-        if is_foreign_key_violation(exc):
+    except (peewee.IntegrityError, peewee.DataError) as exc:
+        if _is_no_such_category(exc):
             raise _no_such_category() from None
         raise
     return await _answer(ctx, pk, needs)
