@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser pytest lint install install-dev bench schema clean
+.PHONY: run test test-browser pytest lint install install-dev bench bench-inprocess schema clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -50,7 +50,14 @@ lint: install-dev
 schema: install
 	$(PY) server.py export-schema > schema.graphql
 
+# A large catalogue in a throwaway MariaDB database (created and dropped), the real server and a
+# hand-written floor under uvicorn, driven over loopback (benchmarks/). Options through BENCH_ARGS,
+# e.g. make bench BENCH_ARGS="--database-url sqlite --seconds 10".
 bench: install-dev
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# The older in-process ratios (tests/bench.py).
+bench-inprocess: install-dev
 	$(PY) -m tests.bench
 
 clean:

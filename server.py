@@ -208,6 +208,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from resolvers.config import load_settings
+    from schema.http.transport import NO_DELAY_HTTP
 
     settings = load_settings()
     # Fail here, with one line, rather than answer every request with an error.
@@ -219,6 +220,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=NO_DELAY_HTTP,
         log_level="info",
         # videolib.access writes one structured line per request instead (schema/http/middleware.py).
         access_log=False,

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+# Every extensions.code a client may meet: the contract's six, and the persisted-query protocol's.
+ERROR_CODES = (
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "BAD_USER_INPUT",
+    "CONFLICT",
+    "INTERNAL_SERVER_ERROR",
+    "PERSISTED_QUERY_NOT_FOUND",
+)
+
 
 class ApiError(GraphQLError):
     code = "INTERNAL_SERVER_ERROR"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -290,3 +291,33 @@ def test_healthz_is_503_when_the_database_does_not_answer() -> None:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] != "ok"
+
+
+def test_serve_turns_nagle_off_on_every_connection(monkeypatch: Any) -> None:
+    """`serve --workers N` listens on a socket made with proto 0, so asyncio leaves Nagle on and
+    each keep-alive answer waits ~40 ms for a delayed ACK; our protocol turns it off itself."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from schema.http.transport import NoDelayHTTPProtocol
+
+    made: list[Any] = []
+    monkeypatch.setattr(AutoHTTPProtocol, "connection_made", lambda self, transport: made.append(transport))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as uvicorn binds for --workers N
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    client = socket.create_connection(listener.getsockname())
+    accepted, _ = listener.accept()
+    try:
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+
+        class Transport:
+            def get_extra_info(self, name: str) -> Any:
+                return accepted if name == "socket" else None
+
+        transport = Transport()
+        NoDelayHTTPProtocol.__new__(NoDelayHTTPProtocol).connection_made(transport)  # type: ignore[arg-type]
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        assert made == [transport]  # uvicorn's own set-up still runs
+    finally:
+        for sock in (client, accepted, listener):
+            sock.close()

@@ -72,6 +72,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, response_
 
 from models import User
 from resolvers import passwords
+from resolvers.errors import ERROR_CODES
 from schema.api import print_schema
 from schema.ids import global_id
 from tests.factories import gid
@@ -101,18 +102,8 @@ HGQL_EXAMPLES = 60 * SCALE
 HGQL_NEGATIVE_EXAMPLES = 30 * SCALE
 HGQL_VARIABLES_EXAMPLES = 50 * SCALE
 
-# The contract's codes. INTERNAL_SERVER_ERROR is one of them, but fuzzing must never meet it.
-CONTRACT_CODES = frozenset(
-    {
-        "UNAUTHENTICATED",
-        "FORBIDDEN",
-        "NOT_FOUND",
-        "BAD_USER_INPUT",
-        "CONFLICT",
-        "INTERNAL_SERVER_ERROR",
-        "PERSISTED_QUERY_NOT_FOUND",
-    }
-)
+# INTERNAL_SERVER_ERROR is one of them, but fuzzing must never meet it.
+CONTRACT_CODES = frozenset(ERROR_CODES)
 # Refusals of the request, as opposed to failures of the server.
 REFUSAL_CODES = CONTRACT_CODES - {"INTERNAL_SERVER_ERROR"}
 # What an internal message looks like: SQL, a driver or exception name, a traceback.

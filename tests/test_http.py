@@ -332,6 +332,10 @@ def test_one_access_log_line_per_request(client: Any, factory: Any, caplog: Any)
     assert "errors" not in ok.json()
     [home, bad] = _access_lines(caplog)
     assert home["request_id"] == ok.headers["x-request-id"]
+    assert [r.request_id for r in caplog.records if r.name == "videolib.access"] == [
+        ok.headers["x-request-id"],
+        refused.headers["x-request-id"],
+    ]
     assert home["operation"] == "HomeRows"
     assert home["operation_type"] == "query"
     assert home["status"] == 200

@@ -10,7 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from models.database import DatabaseConfig, make_async_database
-from schema.http.metrics import ERROR_CODES, Metrics
+from resolvers.errors import ERROR_CODES
+from schema.http.metrics import Metrics
 from schema.http.requestinfo import RequestInfo
 
 Labels = tuple[str, ...]

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from resolvers.errors import ERROR_CODES
 from schema.http.requestinfo import RequestInfo
 
 # Operation names are chosen by clients, and every distinct label value is a time series kept
@@ -34,16 +35,8 @@ _BUCKET_NAMES = frozenset({ANONYMOUS, OTHER, INVALID})
 
 OPERATION_TYPES = frozenset({"query", "mutation", "subscription"})
 
-# The contract's codes (resolvers/errors.py), set to 0 from the start so that rate() and alerts
-# see a series before the first error; anything else would be a bug, counted as "other".
-ERROR_CODES = (
-    "UNAUTHENTICATED",
-    "FORBIDDEN",
-    "NOT_FOUND",
-    "BAD_USER_INPUT",
-    "CONFLICT",
-    "INTERNAL_SERVER_ERROR",
-)
+# ERROR_CODES (resolvers/errors.py) are set to 0 from the start so that rate() and alerts see a
+# series before the first error; anything else would be a bug, counted as "other".
 
 # From a cached screen (about a millisecond) to the longest a client should ever wait.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -77,9 +77,10 @@ class RequestScope:
                     tagged, 500, error_body("Internal server error", "INTERNAL_SERVER_ERROR", info.request_id)
                 )
         finally:
+            # Before the reset, so the access line carries the request id in its record too.
+            self._finish(info, status)
             statement_counter.reset(counter_token)
             current_request.reset(request_token)
-            self._finish(info, status)
 
     def _finish(self, info: RequestInfo, status: int) -> None:
         duration = time.perf_counter() - info.started

@@ -93,6 +93,12 @@ class GraphQLEndpoint:
         except PersistedQueryNotFound:
             payload = self.error_payload(NOT_FOUND_MESSAGE, NOT_FOUND_CODE)
             return self.respond(payload, 404 if media == GRAPHQL_RESPONSE else 200, media or JSON)
+        return self.answer(request, params, result, media)
+
+    def answer(
+        self, request: Request, params: GraphQLParams, result: ExecutionResult, media: str
+    ) -> Response:
+        """The executed operation's response: status by media type, then cache headers."""
         payload, request_error = self.payload(result)
         status = self.status(payload, request_error) if media == GRAPHQL_RESPONSE else 200
         headers = {"Cache-Control": NO_STORE}
