@@ -168,8 +168,10 @@ def build_graphql_app(settings: Settings, db: Any) -> GraphQLEndpoint:
     def make_context(request: Request) -> Context:
         return Context(request=request, settings=settings, db=db, throttle=throttle)
 
+    default = settings.limits == DEFAULT_LIMITS and settings.introspection
     return GraphQLEndpoint(
-        build_schema(settings.limits, settings.introspection),
+        # Building a schema takes a while: the module's own serves the default settings.
+        schema if default else build_schema(settings.limits, settings.introspection),
         settings,
         make_context,
         # GraphiQL cannot work without introspection, so it goes too.
