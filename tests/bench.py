@@ -1,4 +1,4 @@
-"""Benchmarks: `make bench` (or `python -m tests.bench [--database-url URL]`).
+"""Benchmarks: `make bench-inprocess` (or `python -m tests.bench [--database-url URL]`).
 
 Machines here are noisy, so every figure is a ratio against a baseline measured in the same run,
 interleaved with it, and the median of several rounds. Nothing here is a test: it prints figures.
