@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from models.database import DatabaseConfig, parse_url
+from models.database import MYSQL_CONVERTERS, DatabaseConfig, parse_url
 
 REACTION_TYPES = ("like", "love", "haha", "wow", "sad", "angry")
 MAX_INT = 2**31 - 1
@@ -90,6 +90,9 @@ class Database:
                 password=c.password,
                 db=c.name,
                 charset="utf8mb4",
+                # The server's driver set-up (its faster DATETIME parsing), so the floor is not
+                # slower than the server for a reason that has nothing to do with GraphQL.
+                conv=MYSQL_CONVERTERS,
                 autocommit=True,
                 minsize=1,
                 maxsize=POOL_SIZE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import re
@@ -14,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import peewee
 import pymysql
+import pymysql.constants
+import pymysql.converters
 from playhouse.pwasyncio import AsyncMySQLConnection, AsyncMySQLDatabase, AsyncSqliteDatabase
 
 DEFAULT_URL = "sqlite:///videolib.db"
@@ -97,10 +100,27 @@ SQLITE_PRAGMAS = (
     ("synchronous", "normal"),
 )
 
+def _fast_datetime(text: str) -> Any:
+    # PyMySQL parses DATETIME with a regular expression, about 4.7 µs a value; fromisoformat
+    # takes 0.3 µs, and a home screen reads some 3,000 of them. Anything it refuses (zero
+    # dates, odd lengths) gets PyMySQL's own answer.
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return pymysql.converters.convert_datetime(text)
+
+
+MYSQL_CONVERTERS = {
+    **pymysql.converters.conversions,
+    pymysql.constants.FIELD_TYPE.DATETIME: _fast_datetime,
+    pymysql.constants.FIELD_TYPE.TIMESTAMP: _fast_datetime,
+}
+
 MYSQL_OPTIONS: dict[str, Any] = {
     "charset": "utf8mb4",
     # Naive datetimes in the database are UTC; make NOW() agree.
     "init_command": "SET time_zone = '+00:00'",
+    "conv": MYSQL_CONVERTERS,
 }
 
 

@@ -53,6 +53,8 @@ class Settings:
     db_read_timeout: float = 10.0
     # Persisted queries are shared through Redis when set; otherwise each process keeps its own.
     redis_url: str | None = None
+    # Plain-data objects completed by compiled plans (schema/execution/); off: graphql-core alone.
+    compiled_execution: bool = True
 
 
 # Environment variable -> Limits field.
@@ -165,6 +167,10 @@ def load_settings(url: str | None = None) -> Settings:
     optional: dict[str, Any] = {}
     if env.get("VIDEOLIB_INTROSPECTION"):
         optional["introspection"] = _flag("VIDEOLIB_INTROSPECTION", env["VIDEOLIB_INTROSPECTION"])
+    if env.get("VIDEOLIB_COMPILED_EXECUTION"):
+        optional["compiled_execution"] = _flag(
+            "VIDEOLIB_COMPILED_EXECUTION", env["VIDEOLIB_COMPILED_EXECUTION"]
+        )
     if env.get("VIDEOLIB_DB_CONNECT_TIMEOUT"):
         optional["db_connect_timeout"] = _seconds(
             "VIDEOLIB_DB_CONNECT_TIMEOUT", env["VIDEOLIB_DB_CONNECT_TIMEOUT"]

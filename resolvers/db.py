@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import peewee
 
-from models.database import lost_connection
+from models.database import lost_connection, statement_counter
 
 log = logging.getLogger("videolib.database")
 
@@ -29,6 +29,21 @@ async def _release(db: Any) -> None:
 async def fetch(db: Any, query: peewee.Query) -> list[Any]:
     try:
         return list(await db.list(query))
+    finally:
+        await _release(db)
+
+
+async def fetch_rows(db: Any, query: peewee.Query) -> list[tuple[Any, ...]]:
+    """The driver's row tuples of a query whose columns need no conversion (ids, counts, plain
+    strings): peewee's cursor wrapper costs about 4 µs a row, and a screen's reaction counts are
+    3,000 rows."""
+    sql, params = query.sql()
+    counter = statement_counter.get()
+    if counter is not None:  # aexecute_sql bypasses execute_sql, where statements are counted
+        counter[0] += 1
+    try:
+        cursor = await db.aexecute_sql(sql, params)
+        return list(cursor.fetchall())
     finally:
         await _release(db)
 

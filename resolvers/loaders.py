@@ -16,8 +16,15 @@ from strawberry.dataloader import DataLoader
 
 from models import User, Video, VideoCategory, VideoProgress, VideoReaction
 from resolvers.accounts.viewer import Viewer
-from resolvers.db import fetch
-from resolvers.pages import PageKey, PageRows, ReactionCounts, category_pages
+from resolvers.db import fetch, fetch_rows
+from resolvers.pages import (
+    JOINED_CATEGORY_COLUMNS,
+    JOINED_USER_COLUMNS,
+    PageKey,
+    PageRows,
+    ReactionCounts,
+    category_pages,
+)
 from resolvers.visibility import only_visible_videos
 
 K = TypeVar("K")
@@ -51,7 +58,7 @@ class VideoByIdLoader(_Loader[int, Video | None]):
 
     async def fetch_batch(self, keys: list[int]) -> list[Video | None]:
         query = only_visible_videos(
-            Video.select(Video, VideoCategory, User)
+            Video.select(Video, *JOINED_CATEGORY_COLUMNS, *JOINED_USER_COLUMNS)
             .join(VideoCategory)
             .switch(Video)
             .join(User)
@@ -72,7 +79,7 @@ class VideoCountByCategoryLoader(_Loader[int, int]):
             .group_by(Video.category),
             self.viewer,
         )
-        rows = await fetch(self.db, query.tuples())
+        rows = await fetch_rows(self.db, query)
         return in_key_order(keys, dict(rows), default=0)
 
 
@@ -84,7 +91,7 @@ class ReactionCountsByVideoLoader(_Loader[int, ReactionCounts]):
             .group_by(VideoReaction.video, VideoReaction.reaction_type)
         )
         found: dict[int, ReactionCounts] = defaultdict(dict)
-        for video_id, kind, n in await fetch(self.db, query.tuples()):
+        for video_id, kind, n in await fetch_rows(self.db, query):
             found[video_id][kind] = n
         return [found.get(k) or {} for k in keys]
 
@@ -96,7 +103,7 @@ class ViewerReactionByVideoLoader(_Loader[int, str | None]):
         query = VideoReaction.select(VideoReaction.video, VideoReaction.reaction_type).where(
             (VideoReaction.user == self.viewer.id) & VideoReaction.video.in_(keys)
         )
-        return in_key_order(keys, dict(await fetch(self.db, query.tuples())))
+        return in_key_order(keys, dict(await fetch_rows(self.db, query)))
 
 
 class ViewerProgressByVideoLoader(_Loader[int, VideoProgress | None]):
@@ -126,14 +133,38 @@ class VideoPageByCategoryLoader(DataLoader[PageKey, PageRows]):
         return await category_pages(self.db, self.viewer, self.secret, self.counts.load_many, keys)
 
 
+class VideoListLoader(DataLoader[tuple[int, ...], list[V]]):
+    """One key per list of videos, for a relation a per-video loader fetches.
+
+    A screen's lists (the hero, continue-watching, 20 rows of 25) still share one statement, but
+    each list is one future to await instead of one per video: with 500 videos and three
+    relations, per-video futures and their callbacks cost more than the statements' decoding.
+    Values fetched or primed once are kept for the request, as a DataLoader's cache would."""
+
+    def __init__(self, per_video: _Loader[int, V]) -> None:
+        self.per_video = per_video
+        self.known: dict[int, V] = {}
+        super().__init__(load_fn=self.fetch_lists, cache=False)
+
+    def prime_video(self, video_id: int, value: V) -> None:
+        self.known[video_id] = value
+
+    async def fetch_lists(self, lists: list[tuple[int, ...]]) -> list[list[V]]:
+        known = self.known
+        missing = list(dict.fromkeys(k for ids in lists for k in ids if k not in known))
+        if missing:
+            known.update(zip(missing, await self.per_video.fetch_batch(missing), strict=True))
+        return [[known[k] for k in ids] for ids in lists]
+
+
 @dataclass
 class Loaders:
     user_by_id: UserByIdLoader
     video_by_id: VideoByIdLoader
     video_count_by_category: VideoCountByCategoryLoader
-    reaction_counts_by_video: ReactionCountsByVideoLoader
-    viewer_reaction_by_video: ViewerReactionByVideoLoader
-    viewer_progress_by_video: ViewerProgressByVideoLoader
+    reaction_counts_by_videos: VideoListLoader[ReactionCounts]
+    viewer_reaction_by_videos: VideoListLoader[str | None]
+    viewer_progress_by_videos: VideoListLoader[VideoProgress | None]
     video_page_by_category: VideoPageByCategoryLoader
 
     @classmethod
@@ -143,8 +174,8 @@ class Loaders:
             user_by_id=UserByIdLoader(db, viewer),
             video_by_id=VideoByIdLoader(db, viewer),
             video_count_by_category=counts,
-            reaction_counts_by_video=ReactionCountsByVideoLoader(db, viewer),
-            viewer_reaction_by_video=ViewerReactionByVideoLoader(db, viewer),
-            viewer_progress_by_video=ViewerProgressByVideoLoader(db, viewer),
+            reaction_counts_by_videos=VideoListLoader(ReactionCountsByVideoLoader(db, viewer)),
+            viewer_reaction_by_videos=VideoListLoader(ViewerReactionByVideoLoader(db, viewer)),
+            viewer_progress_by_videos=VideoListLoader(ViewerProgressByVideoLoader(db, viewer)),
             video_page_by_category=VideoPageByCategoryLoader(db, viewer, secret, counts),
         )

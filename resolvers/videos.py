@@ -49,14 +49,14 @@ async def enrich(ctx: Context, rows: list[Video], needs: VideoNeeds) -> list[Vid
         return bundles
     await ctx.gate.quiet()
     loaders = ctx.loaders
-    ids = [row.id for row in rows]
+    ids = tuple(row.id for row in rows)
     wanted: list[tuple[str, Any]] = []
     if needs.counts:
-        wanted.append(("counts", loaders.reaction_counts_by_video.load_many(ids)))
+        wanted.append(("counts", loaders.reaction_counts_by_videos.load(ids)))
     if needs.viewer_reaction:
-        wanted.append(("viewer_reaction", loaders.viewer_reaction_by_video.load_many(ids)))
+        wanted.append(("viewer_reaction", loaders.viewer_reaction_by_videos.load(ids)))
     if needs.progress:
-        wanted.append(("progress", loaders.viewer_progress_by_video.load_many(ids)))
+        wanted.append(("progress", loaders.viewer_progress_by_videos.load(ids)))
     if needs.category_count:
         category_ids = [row.category_id for row in rows]
         wanted.append(("category_count", loaders.video_count_by_category.load_many(category_ids)))
@@ -170,11 +170,11 @@ async def video_after_write(
     than read again."""
     ctx.forget_loaded()
     if counts is not _UNCHANGED:
-        ctx.loaders.reaction_counts_by_video.prime(video_pk, counts or {})
+        ctx.loaders.reaction_counts_by_videos.prime_video(video_pk, counts or {})
     if progress is not _UNCHANGED:
-        ctx.loaders.viewer_progress_by_video.prime(video_pk, progress)
+        ctx.loaders.viewer_progress_by_videos.prime_video(video_pk, progress)
     if reaction is not _UNCHANGED:
-        ctx.loaders.viewer_reaction_by_video.prime(video_pk, reaction)
+        ctx.loaders.viewer_reaction_by_videos.prime_video(video_pk, reaction)
     bundle = await by_id(ctx, video_pk, needs)
     if bundle is None:  # deleted (or hidden) between the write and this read
         raise NotFound("no such video")

@@ -31,6 +31,7 @@ from schema.accounts import Mutation as AccountMutation
 from schema.categories import CategoryQuery
 from schema.categories import Mutation as CategoryMutation
 from schema.errors import ContractErrors, log_unexpected
+from schema.execution.executor import CompiledExecutionContext
 from schema.http.graphiql import page_html
 from schema.http.persisted import PersistedQueries, make_store
 from schema.http.requestinfo import current_request
@@ -133,12 +134,15 @@ def validation_rules(limits: Limits, introspection: bool) -> list[type[ASTValida
     return rules
 
 
-def build_schema(limits: Limits = DEFAULT_LIMITS, introspection: bool = True) -> VideolibSchema:
+def build_schema(
+    limits: Limits = DEFAULT_LIMITS, introspection: bool = True, compiled: bool = True
+) -> VideolibSchema:
     # Built once per app: the validation cache is keyed by the rule classes.
     rules = validation_rules(limits, introspection)
     return VideolibSchema(
         query=Query,
         mutation=Mutation,
+        execution_context_class=CompiledExecutionContext if compiled else None,
         scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
         # Classes and factories, never instances: strawberry builds fresh extensions per request.
         extensions=[
@@ -168,10 +172,12 @@ def build_graphql_app(settings: Settings, db: Any) -> GraphQLEndpoint:
     def make_context(request: Request) -> Context:
         return Context(request=request, settings=settings, db=db, throttle=throttle)
 
-    default = settings.limits == DEFAULT_LIMITS and settings.introspection
+    default = settings.limits == DEFAULT_LIMITS and settings.introspection and settings.compiled_execution
     return GraphQLEndpoint(
         # Building a schema takes a while: the module's own serves the default settings.
-        schema if default else build_schema(settings.limits, settings.introspection),
+        schema
+        if default
+        else build_schema(settings.limits, settings.introspection, settings.compiled_execution),
         settings,
         make_context,
         # GraphiQL cannot work without introspection, so it goes too.

@@ -19,8 +19,24 @@ import pytest
 from models import ALL_MODELS
 from models import migrate as migrations
 from models.database import DatabaseConfig, bind, make_sync_database, parse_url
+from schema.execution.executor import VERIFY
 
 BACKENDS = ("sqlite", "mysql")
+
+
+@pytest.fixture(autouse=True)
+def compiled_completions_match_graphql_core() -> Iterator[None]:
+    """Every test is also a differential test of the compiled execution plans
+    (schema/execution/): each object a plan completes is completed by graphql-core too, and the
+    test fails on any difference in data, errors or propagation. Servers in a subprocess
+    (tests/live_server.py) run without the check."""
+    mismatches: list[str] = []
+    VERIFY.mismatches = mismatches
+    try:
+        yield
+    finally:
+        VERIFY.mismatches = None
+    assert not mismatches, "compiled execution differs from graphql-core:\n" + "\n".join(mismatches)
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 REQUIRE_MYSQL = os.environ.get("REQUIRE_MYSQL") == "1"
 
