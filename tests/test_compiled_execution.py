@@ -228,8 +228,8 @@ def test_the_suite_wide_check_catches_a_wrong_plan(monkeypatch: pytest.MonkeyPat
     a field must be reported, or that check would prove nothing."""
     real = executor.compile_selection
 
-    def forgetful(ex: Any, return_type: Any, fdl: Any) -> Any:
-        plan = real(ex, return_type, fdl)
+    def forgetful(ex: Any, return_type: Any, fdl: Any, keep_source: bool = False) -> Any:
+        plan = real(ex, return_type, fdl, keep_source)
 
         def broken(ex: Any, src: Any, path: Any) -> Any:
             answer = plan(ex, src, path)
@@ -248,3 +248,13 @@ def test_the_suite_wide_check_catches_a_wrong_plan(monkeypatch: pytest.MonkeyPat
     assert len(mismatches) == 1
     assert mismatches[0].startswith("Item at ['items', 0]:\n  compiled: ({'label': 'item'}, None, [])")
     mismatches.clear()  # reported on purpose: the fixture must not fail this test
+
+
+def test_the_plan_cache_is_bounded() -> None:
+    cache = PlanCache(size=2)
+    for n in range(3):
+        cache.put(("T", n), None, ())
+    assert list(cache.plans) == [("T", 1), ("T", 2)]  # the least recently used went first
+    assert cache.get(("T", 1)) == (None, ())
+    cache.put(("T", 3), None, ())
+    assert list(cache.plans) == [("T", 1), ("T", 3)]

@@ -35,7 +35,9 @@ from schema.execution.compiler import Completer, NotCompilable, compile_selectio
 
 log = logging.getLogger("videolib.execution")
 
-PLAN_CACHE_SIZE = 2000
+# Plans per process. A plan is code: bounded like strawberry's parser and validation caches
+# (256 documents), a few plans each, so that a stream of distinct documents cannot grow memory.
+PLAN_CACHE_SIZE = 1024
 
 
 class _DirectiveVariables(Visitor):
@@ -209,7 +211,9 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if found is not None and found[1][0] is self.operation:
             return found[0]
         try:
-            plan: Completer | None = compile_selection(self, return_type, fdl)
+            plan: Completer | None = compile_selection(
+                self, return_type, fdl, keep_source=VERIFY.mismatches is not None
+            )
         except NotCompilable as reason:
             log.debug("standard executor for %s: %s", return_type.name, reason)
             plan = None
