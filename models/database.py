@@ -158,11 +158,13 @@ statement_counter: ContextVar[list[int] | None] = ContextVar("statement_counter"
 
 
 class _Counted:
-    def execute_sql(self, sql: str, params: Any = None) -> Any:
+    # pwasyncio's sync execute_sql goes through aexecute_sql too: counting here sees every
+    # statement once, whichever way it was sent.
+    async def aexecute_sql(self, sql: str, params: Any = None) -> Any:
         counter = statement_counter.get()
         if counter is not None:
             counter[0] += 1
-        return super().execute_sql(sql, params)  # type: ignore[misc]
+        return await super().aexecute_sql(sql, params)  # type: ignore[misc]
 
 
 class CountedSqliteDatabase(_Counted, AsyncSqliteDatabase):

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import peewee
 
-from models.database import lost_connection, statement_counter
+from models.database import lost_connection
 
 log = logging.getLogger("videolib.database")
 
@@ -38,9 +38,6 @@ async def fetch_rows(db: Any, query: peewee.Query) -> list[tuple[Any, ...]]:
     strings): peewee's cursor wrapper costs about 4 µs a row, and a screen's reaction counts are
     3,000 rows."""
     sql, params = query.sql()
-    counter = statement_counter.get()
-    if counter is not None:  # aexecute_sql bypasses execute_sql, where statements are counted
-        counter[0] += 1
     try:
         cursor = await db.aexecute_sql(sql, params)
         return list(cursor.fetchall())

@@ -228,9 +228,8 @@ def _field(
     ):
         raise NotCompilable(f"{parent.name}.{field_name} has a resolver")
     python_name = strawberry_field.python_name
-    if strawberry_field.default_resolver is getattr and python_name.isidentifier():
-        if keyword.iskeyword(python_name):
-            raise NotCompilable(f"{parent.name}.{field_name} is a Python keyword")
+    plain_name = python_name.isidentifier() and not keyword.iskeyword(python_name)
+    if strawberry_field.default_resolver is getattr and plain_name:
         read = f"src.{python_name}"
     else:
         read = f"{unit.const(strawberry_field.default_resolver, 'resolver')}(src, {python_name!r})"
