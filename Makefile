@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser pytest lint install install-dev bench bench-inprocess schema clean
+.PHONY: run test test-browser pytest lint install install-dev bench bench-inprocess bench-worst schema clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -55,6 +55,10 @@ schema: install
 # e.g. make bench BENCH_ARGS="--database-url sqlite --seconds 10".
 bench: install-dev
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# The costliest requests within the default limits, as server CPU and database time (benchmarks/worst.py).
+bench-worst: install-dev
+	$(PY) -m benchmarks.worst $(BENCH_ARGS)
 
 # The older in-process ratios (tests/bench.py).
 bench-inprocess: install-dev

@@ -52,6 +52,7 @@ def create_app(settings: Any = None) -> Any:
     db = bind(
         make_async_database(
             settings.database,
+            pool_size=settings.db_pool_size,
             connect_timeout=settings.db_connect_timeout,
             read_timeout=settings.db_read_timeout,
         )
@@ -86,7 +87,13 @@ def create_app(settings: Any = None) -> Any:
     ]
     if settings.introspection:  # GraphiQL's scripts and styles, only while it is served
         routes += asset_routes()
-    middleware = [Middleware(RequestScope, on_finish=metrics.observe)]
+    middleware = [
+        Middleware(
+            RequestScope,
+            on_finish=metrics.observe,
+            max_connections=settings.limits.request_connections,
+        )
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

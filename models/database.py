@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 import re
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,20 +152,118 @@ def make_sync_database(config: DatabaseConfig) -> peewee.Database:
     )
 
 
-# Statements run on behalf of the current request: the access log and /metrics report them.
-# pwasyncio runs peewee's sync code in greenlets that inherit the awaiting task's context, so a
-# counter set at the start of a request sees every statement its resolvers and loaders issue.
-statement_counter: ContextVar[list[int] | None] = ContextVar("statement_counter", default=None)
+class StatementLimitExceeded(peewee.OperationalError):
+    """A request tried to run more statements than its budget allows. The cost rule
+    (schema/limits.py) refuses such requests before they run; this is the backstop."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} SQL statements")
+        self.limit = limit
+
+
+class DatabaseBusy(peewee.OperationalError):
+    """No connection came free within the wait allowed: the server is overloaded, not broken."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"no database connection came free within {waited:g}s")
+        self.waited = waited
+
+
+@dataclass(eq=False)
+class StatementBudget:
+    """What one request's statements have cost so far, and what they may cost.
+
+    Shared, not copied, by every task of the request: pwasyncio runs peewee's sync code in
+    greenlets that inherit the awaiting task's context, so the budget set at the start of a
+    request sees every statement its resolvers and loaders issue (the access log and /metrics
+    report `count` and `seconds`)."""
+
+    # At most this many statements (None: no limit).
+    limit: int | None = None
+    # At most this many connections held at once, so that one request cannot take the whole pool.
+    connections: int | None = None
+    count: int = 0
+    # Wall time spent waiting for answers, summed over statements (parallel ones add up).
+    seconds: float = 0.0
+    _slots: asyncio.Semaphore | None = None
+
+    def slots(self) -> asyncio.Semaphore | None:
+        if self.connections is not None and self._slots is None:
+            self._slots = asyncio.Semaphore(self.connections)
+        return self._slots
+
+
+statement_budget: ContextVar[StatementBudget | None] = ContextVar("statement_budget", default=None)
+
+
+async def _take(slots: asyncio.Semaphore, wait: float) -> None:
+    try:
+        async with asyncio.timeout(wait):
+            await slots.acquire()
+    except TimeoutError:
+        raise DatabaseBusy(wait) from None
 
 
 class _Counted:
+    """Counts and times every statement, and bounds connections per request and per process.
+
+    A request waits for a connection in line (FIFO, like asyncio.Semaphore) for up to
+    `busy_wait` seconds, then fails with DatabaseBusy; pwasyncio's own acquire_timeout is left to
+    bound connecting, which can only be slow when the database is."""
+
+    busy_wait: float = 10.0
+    _pool_slots: asyncio.Semaphore | None = None
+
     # pwasyncio's sync execute_sql goes through aexecute_sql too: counting here sees every
     # statement once, whichever way it was sent.
     async def aexecute_sql(self, sql: str, params: Any = None) -> Any:
-        counter = statement_counter.get()
-        if counter is not None:
-            counter[0] += 1
-        return await super().aexecute_sql(sql, params)  # type: ignore[misc]
+        budget = statement_budget.get()
+        if budget is None:
+            return await super().aexecute_sql(sql, params)  # type: ignore[misc]
+        if budget.limit is not None and budget.count >= budget.limit:
+            raise StatementLimitExceeded(budget.limit)
+        budget.count += 1
+        started = time.perf_counter()
+        try:
+            return await super().aexecute_sql(sql, params)  # type: ignore[misc]
+        finally:
+            budget.seconds += time.perf_counter() - started
+
+    async def _acquire_conn_async(self) -> Any:
+        if self._pool_slots is None:
+            self._pool_slots = asyncio.Semaphore(self._pool_size)  # type: ignore[attr-defined]
+        budget = statement_budget.get()
+        mine = budget.slots() if budget is not None else None
+        # The request's own slot first: a request at its bound waits without holding a pool slot.
+        if mine is not None:
+            await _take(mine, self.busy_wait)
+        try:
+            await _take(self._pool_slots, self.busy_wait)
+        except BaseException:
+            if mine is not None:
+                mine.release()
+            raise
+        try:
+            conn = await super()._acquire_conn_async()  # type: ignore[misc]
+        except BaseException:
+            self._pool_slots.release()
+            if mine is not None:
+                mine.release()
+            raise
+        # Released with the connection, whichever task or callback hands it back.
+        conn._videolib_slots = (self._pool_slots, mine)
+        return conn
+
+    async def _release_conn(self, conn: Any) -> None:
+        try:
+            await super()._release_conn(conn)  # type: ignore[misc]
+        finally:
+            slots = getattr(conn, "_videolib_slots", None)
+            if slots is not None:
+                conn._videolib_slots = None  # exactly once, even if released twice
+                for semaphore in slots:
+                    if semaphore is not None:
+                        semaphore.release()
 
 
 class CountedSqliteDatabase(_Counted, AsyncSqliteDatabase):
@@ -296,11 +395,13 @@ def make_async_database(
     MySQL: `connect_timeout` bounds getting a connection, new or pooled, `read_timeout` every
     answer, so an unreachable database fails a request in seconds, never hangs it. (SQLite is a
     local file: busy_timeout bounds its waits.)"""
+    db: Any
     if config.is_sqlite:
-        return _with_functions(
-            CountedSqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS, pool_size=pool_size)
-        )
-    return ResilientMySQLDatabase(
+        db = _with_functions(CountedSqliteDatabase(config.name, pragmas=SQLITE_PRAGMAS, pool_size=pool_size))
+        # A request waits this long in line for a connection before "the server is busy".
+        db.busy_wait = read_timeout
+        return db
+    db = ResilientMySQLDatabase(
         config.name,
         read_timeout=read_timeout,
         host=config.host,
@@ -315,6 +416,8 @@ def make_async_database(
         acquire_timeout=connect_timeout,
         **MYSQL_OPTIONS,
     )
+    db.busy_wait = read_timeout
+    return db
 
 
 def bind(db: Any) -> Any:

@@ -30,6 +30,16 @@ class Limits:
     # progress is about 60,000; a nested page of pages is millions.
     max_cost: int = 250_000
     max_body_bytes: int = 256 * 1024
+    # Estimated SQL statements per operation (schema/limits.py), a search weighing SEARCH_WEIGHT;
+    # the home screen is estimated at 16 and runs 9. Also enforced as statements actually run.
+    max_statements: int = 30
+    # Database connections one request may hold at once, out of the pool's db_pool_size.
+    request_connections: int = 4
+    # Mutation fields per request, through fragments and batches: viewer writes (saveProgress,
+    # clearProgress, react, unreact, recordView, logout) and admin writes (the catalogue's).
+    # register and login are one per request, always (schema/limits.py).
+    max_viewer_writes: int = 5
+    max_admin_writes: int = 5
     # Operations in one HTTP request sent as a JSON array; 0 turns batching off.
     max_batch: int = 0
     # Failed logins counted per email and per client address over a sliding window.
@@ -51,6 +61,9 @@ class Settings:
     # Bounded so that an unreachable database fails a request promptly instead of hanging it.
     db_connect_timeout: float = 3.0
     db_read_timeout: float = 10.0
+    # Connections each process keeps to the database; a request waits in line for one for up to
+    # db_read_timeout, then fails as "the server is busy".
+    db_pool_size: int = 10
     # Persisted queries are shared through Redis when set; otherwise each process keeps its own.
     redis_url: str | None = None
     # Plain-data objects completed by compiled plans (schema/execution/); off: graphql-core alone.
@@ -64,6 +77,10 @@ ENVIRONMENT = {
     "VIDEOLIB_MAX_TOKENS": "max_tokens",
     "VIDEOLIB_MAX_COST": "max_cost",
     "VIDEOLIB_MAX_BODY_BYTES": "max_body_bytes",
+    "VIDEOLIB_MAX_STATEMENTS": "max_statements",
+    "VIDEOLIB_REQUEST_CONNECTIONS": "request_connections",
+    "VIDEOLIB_MAX_VIEWER_WRITES": "max_viewer_writes",
+    "VIDEOLIB_MAX_ADMIN_WRITES": "max_admin_writes",
     "VIDEOLIB_MAX_BATCH": "max_batch",
     "VIDEOLIB_LOGIN_FAILURES_PER_EMAIL": "login_failures_per_email",
     "VIDEOLIB_LOGIN_FAILURES_PER_ADDRESS": "login_failures_per_address",
@@ -73,12 +90,13 @@ ENVIRONMENT = {
 POSITIVE = frozenset(ENVIRONMENT) - {"VIDEOLIB_MAX_BATCH"}
 
 
-def _whole_number(name: str, text: str) -> int:
+def _whole_number(name: str, text: str, floor: int | None = None) -> int:
     try:
         value = int(text.strip())
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
-    floor = 1 if name in POSITIVE else 0
+    if floor is None:
+        floor = 1 if name in POSITIVE else 0
     if value < floor:
         raise ConfigError(f"{name} must be at least {floor}, got {value}")
     return value
@@ -175,6 +193,9 @@ def load_settings(url: str | None = None) -> Settings:
         optional["db_connect_timeout"] = _seconds(
             "VIDEOLIB_DB_CONNECT_TIMEOUT", env["VIDEOLIB_DB_CONNECT_TIMEOUT"]
         )
+    if env.get("VIDEOLIB_DB_POOL_SIZE"):
+        pool = env["VIDEOLIB_DB_POOL_SIZE"]
+        optional["db_pool_size"] = _whole_number("VIDEOLIB_DB_POOL_SIZE", pool, floor=1)
     if env.get("VIDEOLIB_DB_READ_TIMEOUT"):
         optional["db_read_timeout"] = _seconds("VIDEOLIB_DB_READ_TIMEOUT", env["VIDEOLIB_DB_READ_TIMEOUT"])
     return Settings(

@@ -31,6 +31,17 @@ class InternalError(ApiError):
         super().__init__("Internal server error")
 
 
+class ServerBusy(ApiError):
+    """Every database connection stayed taken for the whole wait (VIDEOLIB_DB_READ_TIMEOUT): the
+    server is overloaded, not broken, and asking again shortly may succeed."""
+
+    RETRY_AFTER = 1
+
+    def __init__(self) -> None:
+        super().__init__("The server is busy: try again in a moment.")
+        self.extensions = {"code": self.code, "retryAfter": self.RETRY_AFTER}
+
+
 class Unauthenticated(ApiError):
     code = "UNAUTHENTICATED"
 

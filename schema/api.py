@@ -22,10 +22,11 @@ from strawberry.printer import print_schema as _print
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from models.database import DatabaseBusy
 from resolvers.accounts.throttle import LoginThrottle
 from resolvers.config import Limits, Settings
 from resolvers.context import Context
-from resolvers.errors import ApiError, InternalError
+from resolvers.errors import ApiError, InternalError, ServerBusy
 from schema.accounts import AccountQuery
 from schema.accounts import Mutation as AccountMutation
 from schema.categories import CategoryQuery
@@ -36,7 +37,7 @@ from schema.http.graphiql import page_html
 from schema.http.persisted import PersistedQueries, make_store
 from schema.http.requestinfo import current_request
 from schema.http.view import GraphQLEndpoint
-from schema.limits import OneSignInPerRequest, request_limits
+from schema.limits import request_limits
 from schema.nodes import NodeQuery
 from schema.progress import Mutation as ProgressMutation
 from schema.progress import ProgressQuery
@@ -84,6 +85,9 @@ class Authenticate(SchemaExtension):
                 await context.authenticate()
             except ApiError:
                 raise
+            except DatabaseBusy as exc:
+                log.warning("no database connection came free to authenticate within %gs", exc.waited)
+                raise ServerBusy() from exc
             except Exception as exc:  # the database, not the token: ours, logged, never shown
                 log.exception("authentication failed")
                 raise InternalError() from exc
@@ -128,7 +132,7 @@ class VideolibSchema(strawberry.Schema):
 
 
 def validation_rules(limits: Limits, introspection: bool) -> list[type[ASTValidationRule]]:
-    rules: list[type[ASTValidationRule]] = [request_limits(limits), OneSignInPerRequest]
+    rules: list[type[ASTValidationRule]] = [request_limits(limits)]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules

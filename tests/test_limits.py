@@ -42,7 +42,11 @@ def test_a_home_screen_with_full_pages_is_within_the_cost_limit(client: Any, fac
 def test_depth_is_capped(client: Any) -> None:
     nested = "{ heroVideo " + "{ category { videos { edges { node " * 3 + "{ id }" + " } } } }" * 3 + " }"
     assert nested.count("{") > MAX_DEPTH
-    _refused(client, nested, "exceeds maximum operation depth")
+    _refused(
+        client, nested, "This operation nests fields 13 deep, more than the limit of 10 (VIDEOLIB_MAX_DEPTH)"
+    )
+    named = "query Deep " + nested
+    _refused(client, named, "Operation 'Deep' nests fields 13 deep")
 
 
 def test_aliases_are_capped(client: Any) -> None:
@@ -148,10 +152,11 @@ def test_limits_follow_the_settings(settings: Any, db: Any) -> None:
                 e["message"] for e in http.post("/graphql", json={"query": query}).json()["errors"]
             )
 
-        assert "maximum operation depth of 2" in errors(
+        assert "more than the limit of 2 (VIDEOLIB_MAX_DEPTH)" in errors(
             "{ heroVideo { category { videos { totalCount } } } }"
         )
-        assert "Allowed: 1" in errors("{ a: heroVideo { id } b: heroVideo { id } }")
+        two = "{ a: heroVideo { id } b: heroVideo { id } }"
+        assert "more than the limit of 1 (VIDEOLIB_MAX_ALIASES)" in errors(two)
         assert "limit of 50" in errors("{ categories { id name slug } }")
         ok = http.post("/graphql", json={"query": "{ a: heroVideo { id } }"}).json()
         assert ok == {"data": {"a": None}}

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from models.database import statement_counter
+from models.database import StatementBudget, statement_budget
 from schema.http.requestinfo import RequestInfo, current_request, request_id_from
 
 log = logging.getLogger("videolib")
@@ -35,10 +35,18 @@ class RequestScope:
     access-log line for it, and turns any exception that escapes the app into a JSON 500 that
     carries the id, never a traceback."""
 
-    def __init__(self, app: Any, on_finish: Any = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        on_finish: Any = None,
+        max_connections: int | None = None,
+    ) -> None:
         self.app = app
         # Called with the RequestInfo and status once the response is sent (metrics hook).
         self.on_finish = on_finish
+        # Connections one request may hold at once (VIDEOLIB_REQUEST_CONNECTIONS). Its statement
+        # limit is set by the GraphQL view, which knows how many operations it carries.
+        self.max_connections = max_connections
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -50,6 +58,7 @@ class RequestScope:
             request_id=request_id_from(incoming.decode("latin-1") if incoming else None),
             method=scope.get("method", ""),
             path=scope.get("path", ""),
+            statements=StatementBudget(connections=self.max_connections),
         )
         status = 500
         started = False
@@ -66,7 +75,7 @@ class RequestScope:
             await send(message)
 
         request_token = current_request.set(info)
-        counter_token = statement_counter.set(info.statements)
+        counter_token = statement_budget.set(info.statements)
         try:
             await self.app(scope, receive, tagged)
         except Exception:
@@ -79,7 +88,7 @@ class RequestScope:
         finally:
             # Before the reset, so the access line carries the request id in its record too.
             self._finish(info, status)
-            statement_counter.reset(counter_token)
+            statement_budget.reset(counter_token)
             current_request.reset(request_token)
 
     def _finish(self, info: RequestInfo, status: int) -> None:
@@ -97,6 +106,7 @@ class RequestScope:
                         "status": status,
                         "duration_ms": round(duration * 1000, 2),
                         "sql_statements": info.statement_count,
+                        "sql_ms": round(info.statements.seconds * 1000, 2),
                         "error_codes": info.error_codes,
                     }
                 ).decode(),

@@ -14,6 +14,8 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from models.database import StatementBudget
+
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -25,13 +27,13 @@ class RequestInfo:
     started: float = field(default_factory=time.perf_counter)
     operation_name: str | None = None
     operation_type: str | None = None
-    # A list so that the counter is shared, not copied, by the tasks of the request.
-    statements: list[int] = field(default_factory=lambda: [0])
+    # Shared, not copied, by the tasks of the request: counts, times and bounds its statements.
+    statements: StatementBudget = field(default_factory=StatementBudget)
     error_codes: list[str] = field(default_factory=list)
 
     @property
     def statement_count(self) -> int:
-        return self.statements[0]
+        return self.statements.count
 
 
 current_request: ContextVar[RequestInfo | None] = ContextVar("current_request", default=None)

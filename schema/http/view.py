@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -34,6 +34,7 @@ from schema.http.negotiation import GRAPHQL_RESPONSE, JSON, response_type, wants
 from schema.http.params import GraphQLParams, HttpError, decode_body, from_mapping, from_query_string
 from schema.http.persisted import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound
 from schema.http.requestinfo import current_request
+from schema.limits import RUNTIME_ALLOWANCE, Measure, measure_document, write_refusals
 
 log = logging.getLogger("videolib")
 
@@ -127,7 +128,13 @@ class GraphQLEndpoint:
         info = current_request.get()
         if info is not None:  # until RecordOperation reads it from the document
             info.operation_name = params.operation_name
-        params, register = await self.persisted.resolve(params)
+            info.statements.limit = self.settings.limits.max_statements * RUNTIME_ALLOWANCE
+        resolved = await self.persisted.resolve(params)
+        return await self.execute_resolved(request, *resolved)
+
+    async def execute_resolved(
+        self, request: Request, params: GraphQLParams, register: str | None
+    ) -> tuple[GraphQLParams, ExecutionResult]:
         result = await self.run(request, params)
         if register is not None and params.query is not None and not _unparsable(result):
             await self.persisted.remember(register, params.query)
@@ -164,17 +171,37 @@ class GraphQLEndpoint:
             message = f"A batch holds 1 to {limit} operations (VIDEOLIB_MAX_BATCH), got {len(items)}"
             raise HttpError(400, message)
 
-        async def one(item: Any) -> dict[str, Any]:
+        async def resolve(item: Any) -> tuple[GraphQLParams, str | None] | dict[str, Any]:
             try:
-                _, result = await self.execute(request, from_mapping(item))
+                return await self.persisted.resolve(from_mapping(item))
             except HttpError as refusal:
                 return self.error_payload(refusal.message)
             except PersistedQueryNotFound:
                 return self.error_payload(NOT_FOUND_MESSAGE, NOT_FOUND_CODE)
+
+        resolved = await asyncio.gather(*(resolve(item) for item in items))
+        # A batch is one request: its writes are counted together, and refused together before
+        # any of them runs. Each operation has the statement budget it would have alone.
+        parsed = [r[0] for r in resolved if isinstance(r, tuple)]
+        writes = batch_writes(self.schema._schema, parsed, self.settings)
+        refused = write_refusals(writes, self.settings.limits)
+        if refused:
+            raise HttpError(400, " ".join(refused))
+        info = current_request.get()
+        if info is not None:
+            info.statements.limit = self.settings.limits.max_statements * RUNTIME_ALLOWANCE * len(items)
+
+        async def one(item: tuple[GraphQLParams, str | None] | dict[str, Any]) -> dict[str, Any]:
+            if isinstance(item, dict):
+                return item
+            try:
+                _, result = await self.execute_resolved(request, *item)
+            except HttpError as refusal:
+                return self.error_payload(refusal.message)
             return self.payload(result)[0]
 
         # Each operation gets its own context (viewer, loaders), as if sent alone.
-        payloads = await asyncio.gather(*(one(item) for item in items))
+        payloads = await asyncio.gather(*(one(item) for item in resolved))
         return self.respond(list(payloads), 200, media)
 
     def payload(self, result: ExecutionResult) -> tuple[dict[str, Any], bool]:
@@ -209,7 +236,10 @@ class GraphQLEndpoint:
     def status(payload: dict[str, Any], request_error: bool) -> int:
         if not request_error:
             return 200
-        return REQUEST_ERROR_STATUS.get(payload["errors"][0]["extensions"]["code"], 400)
+        extensions = payload["errors"][0]["extensions"]
+        if extensions["code"] == "INTERNAL_SERVER_ERROR" and "retryAfter" in extensions:
+            return 503  # busy (resolvers/errors.py ServerBusy): ours, but not broken
+        return REQUEST_ERROR_STATUS.get(extensions["code"], 400)
 
     def refuse(self, refusal: HttpError, media: str) -> Response:
         return self.respond(self.error_payload(refusal.message), refusal.status, media, refusal.headers)
@@ -225,6 +255,29 @@ class GraphQLEndpoint:
         response = Response(body, status, headers=headers, media_type=media)
         response.headers["Vary"] = VARY
         return response
+
+
+def batch_writes(schema: GraphQLSchema, operations: list[GraphQLParams], settings: Settings) -> Measure:
+    """The mutation fields of a whole batch, as one measure. A document that does not parse, or
+    names no operation it holds, counts nothing here: it fails on its own when it runs."""
+    total = Measure()
+    for index, params in enumerate(operations):
+        if not params.query:
+            continue
+        try:
+            document = parse(params.query, max_tokens=settings.limits.max_tokens)
+        except GraphQLError:
+            continue
+        measures = measure_document(schema, document)
+        name = params.operation_name
+        if name is None and len(measures) == 1:
+            name = next(iter(measures))
+        measure = measures.get(name)
+        if measure is not None:
+            # Response keys are per operation: the same alias in two operations is two writes.
+            keyed = frozenset((kind, f"{index}:{key}") for kind, key in measure.writes)
+            total = total + Measure(writes=keyed)
+    return total
 
 
 def _unparsable(result: ExecutionResult) -> bool:
