@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import peewee
+from pymysql.constants.ER import BAD_DB_ERROR
 
 from models.database import (
     ConfigError,
@@ -22,6 +23,18 @@ from models.database import (
 
 log = logging.getLogger("videolib")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# What a browser gets at GET /: no script, no style, only the way to the API.
+ROOT_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>videolib</title></head>
+<body>
+<h1>videolib</h1>
+<p>This is a GraphQL API: send queries to <a href="/graphql">/graphql</a>, which opens GraphiQL in a
+browser (unless the server has introspection turned off).</p>
+<p>Health check: <a href="/healthz">/healthz</a>.</p>
+</body>
+</html>
+"""
 
 
 # --- the app -------------------------------------------------------------------------------
@@ -34,14 +47,16 @@ def create_app(settings: Any = None) -> Any:
     from starlette.middleware.body_limit import RequestBodyLimitMiddleware
     from starlette.middleware.cors import CORSMiddleware
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import BaseRoute, Route
 
     from resolvers.config import load_settings
     from schema.api import build_graphql_app
+    from schema.http.deadlines import BodyDeadline
     from schema.http.graphiql import asset_routes
     from schema.http.metrics import Metrics
     from schema.http.middleware import JsonBodyLimitErrors, RequestScope
+    from schema.http.negotiation import wants_html
     from schema.http.requestinfo import install_log_request_ids
 
     install_log_request_ids()
@@ -76,9 +91,21 @@ def create_app(settings: Any = None) -> Any:
             await db.close_pool()
             await graphql.persisted.close()
 
+    async def home(request: Request) -> Response:
+        # Nothing is served at /: point whoever lands here (a browser, curl) at the API.
+        headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+        if wants_html(request.headers.get("accept")):
+            page_headers = {**headers, "Content-Security-Policy": "default-src 'none'"}  # it loads nothing
+            return HTMLResponse(ROOT_PAGE, headers=page_headers)
+        return JSONResponse(
+            {"message": "videolib: send GraphQL to /graphql", "graphql": "/graphql", "health": "/healthz"},
+            headers=headers,
+        )
+
     graphql = build_graphql_app(settings, db)
     metrics = Metrics(db)
     routes: list[BaseRoute] = [
+        Route("/", home, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         # Every method reaches the endpoint, which answers the ones it does not serve with a
@@ -110,6 +137,8 @@ def create_app(settings: Any = None) -> Any:
     # Starlette's own limit (what `Starlette(max_body_size=...)` installs), placed inside
     # RequestScope so a refused request is logged and carries its id like any other.
     middleware += [
+        # A body trickled in is cut off with a 408 (the headers' deadline is in the protocol).
+        Middleware(BodyDeadline, seconds=settings.connections.body_timeout_seconds),
         Middleware(JsonBodyLimitErrors),
         Middleware(RequestBodyLimitMiddleware, max_body_size=settings.limits.max_body_bytes),
     ]
@@ -136,6 +165,13 @@ def _sync_database(config: DatabaseConfig) -> Any:
     try:
         db.connect()
     except peewee.DatabaseError as exc:
+        if exc.args and exc.args[0] == BAD_DB_ERROR:
+            # The server answered: only the database is missing, which "cannot reach" would hide.
+            raise CommandError(
+                f"the database {config.name} does not exist on {config.host}:{config.port}: create it with "
+                f"CREATE DATABASE `{config.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci; "
+                "(README.md, \"Run on MariaDB\")"
+            ) from None
         reason = str(exc).strip() or type(exc).__name__
         raise CommandError(f"cannot reach the database at {config.describe()}: {reason}") from None
     bind(db)
@@ -150,7 +186,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     with _sync_database(_config()) as db:
         if args.rollback is not None:
-            names = migrate.rollback(db, args.rollback)
+            try:
+                names = migrate.rollback(db, args.rollback, drop_rows=args.yes)
+            except migrate.RollbackRefused as exc:
+                raise CommandError(str(exc)) from None
             verb = "rolled back"
         else:
             names = migrate.apply(db)
@@ -170,7 +209,7 @@ def _require_migrated(db: peewee.Database) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    from models import User
+    from resolvers.accounts.service import EmailTaken, create_user
     from resolvers.accounts.validation import (
         ValidationError,
         normalise_email,
@@ -186,16 +225,21 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     with _sync_database(_config()) as db:
         _require_migrated(db)
+        fields = {
+            "email": email,
+            "password_hash": hash_password(args.password),
+            "display_name": args.display_name.strip(),
+            "role": "admin" if args.admin else "member",
+        }
         try:
+            # The same email rule as register (resolvers/accounts/service.py).
             with db.atomic():
-                user = User.create(
-                    email=email,
-                    password_hash=hash_password(args.password),
-                    display_name=args.display_name.strip(),
-                    role="admin" if args.admin else "member",
-                )
-        except peewee.IntegrityError:
-            raise CommandError(f"a user with the email {email} already exists") from None
+                user = create_user(db, fields)
+        except EmailTaken:
+            raise CommandError(
+                f"a user with the email {email} already exists "
+                "(emails that differ only in case or accents are one account)"
+            ) from None
     print(global_id("User", user.id))
     return 0
 
@@ -215,9 +259,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from resolvers.config import load_settings
-    from schema.http.transport import NO_DELAY_HTTP
+    from schema.http.transport import SERVE_HTTP
 
     settings = load_settings()
+    connections = settings.connections
     # Fail here, with one line, rather than answer every request with an error.
     with _sync_database(settings.database) as db:
         _require_migrated(db)
@@ -227,7 +272,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        http=NO_DELAY_HTTP,
+        # Nagle off, and a deadline for each request's headers (schema/http/transport.py).
+        http=SERVE_HTTP,
+        # uvicorn answers 503 once the open connections reach limit_concurrency, this one
+        # included: + 1, so that max_connections are served.
+        limit_concurrency=connections.max_connections + 1,
+        timeout_keep_alive=connections.keepalive_seconds,  # type: ignore[arg-type]
         log_level="info",
         # videolib.access writes one structured line per request instead (schema/http/middleware.py).
         access_log=False,
@@ -260,6 +310,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    # Checked here, so that a bad port is argparse's one line and exit 2, not uvicorn's traceback.
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="videolib",
@@ -270,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="apply pending migrations (or undo the last N)")
     p.add_argument("--rollback", type=_non_negative, metavar="N", help="undo the last N migrations")
+    p.add_argument(
+        "--yes", action="store_true", help="with --rollback: drop tables even when they hold rows"
+    )
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("create-user", help="create a user and print their global ID")
@@ -284,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve /graphql and /healthz")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_positive, default=8000)
+    p.add_argument("--port", type=_port, default=8000)
     p.add_argument("--workers", type=_positive, default=1)
     p.set_defaults(func=cmd_serve)
 

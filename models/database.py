@@ -20,6 +20,8 @@ import pymysql.constants
 import pymysql.converters
 from playhouse.pwasyncio import AsyncMySQLConnection, AsyncMySQLDatabase, AsyncSqliteDatabase
 
+from models.collation import general_ci_key
+
 DEFAULT_URL = "sqlite:///videolib.db"
 
 log = logging.getLogger("videolib.database")
@@ -133,8 +135,17 @@ def _unicode_lower(value: str | None) -> str | None:
 UNICODE_LOWER = "unicode_lower"
 
 
+# MariaDB's email collation for SQLite (models/collation.py), so SQL can compare emails alike.
+GENERAL_CI_KEY = "videolib_general_ci_key"
+
+
+def _general_ci_key(value: str | None) -> str | None:
+    return general_ci_key(value) if isinstance(value, str) else value
+
+
 def _with_functions(db: peewee.SqliteDatabase) -> peewee.SqliteDatabase:
     db.register_function(_unicode_lower, UNICODE_LOWER, 1, deterministic=True)
+    db.register_function(_general_ci_key, GENERAL_CI_KEY, 1, deterministic=True)
     return db
 
 

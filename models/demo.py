@@ -1,4 +1,5 @@
-"""The demo catalogue behind `videolib seed-demo`. Running it twice changes nothing."""
+"""The demo catalogue behind `videolib seed-demo`: categories, videos (one category more than a
+page long), and demo viewers' reactions and progress. Running it twice changes nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import peewee
 from models.accounts import User
 from models.base import utcnow
 from models.categories import VideoCategory
+from models.progress import VideoProgress
+from models.reactions import VideoReaction
 from models.videos import Video
 
 DEMO_UPLOADER = ("studio@videolib.example", "VideoLib Studio")
@@ -66,7 +69,55 @@ VIDEOS = [
     ("nature", "The Great Migration", 2990, 61233, True, "Two million wildebeest cross the Mara."),
 ]
 
+# More of nature, so that its row and its page hold more than one page (25 on the home screen of
+# the README, 20 on its category page, 10 in GraphiQL) and every example's cursor leads somewhere.
+# Listed after the hero, so a fresh database gives the hero the ID the README shows (Video:35),
+# but dated before every video above, so NEWEST still opens on the hero.
+MORE_NATURE = [
+    ("Hummingbirds in Slow Motion", 1120, 27400, "Eighty wingbeats a second, filmed at 1,000 frames."),
+    ("The Kelp Forest", 1860, 19230, "Otters, urchins and the balance between them."),
+    ("Elephants Remember", 2640, 35110, "Three generations of one Amboseli family."),
+    ("Life in a Rotting Log", 780, 8320, "Fungi, beetles and the slow work of decay."),
+    ("Mountain Gorillas", 2480, 40210, "A season with the Virunga families."),
+    ("The Salmon Run", 1540, 16780, "Upstream, against the current, to where they began."),
+    ("Fireflies of the Smoky Mountains", 960, 21090, "Synchronous flashing on June nights."),
+    ("Penguins of South Georgia", 2150, 29950, None),
+    ("The Desert Blooms", 1310, 13440, "The Atacama after a rare rain."),
+    ("Night Shift: Bats", 1420, 11870, "Echolocation, heard through ultrasound recordings."),
+    ("Jellyfish Drift", 690, 7210, "Ten quiet minutes in the open ocean."),
+    ("Snow Leopards of Ladakh", 2870, 45630, "Camera traps at 4,500 metres."),
+    ("The Beaver's Dam", 1250, 10980, "How one family engineers a valley."),
+    ("Monarch Migration", 1690, 24310, "Canada to Mexico, over four generations."),
+    ("Meerkat Sentries", 1080, 18660, "Who keeps watch over the burrow, and why."),
+    ("The Living Rainforest Canopy", 2320, 22470, "Forty metres up, where most of the life is."),
+    ("Octopus Minds", 1980, 38740, "Problem solving without a backbone."),
+    ("Wild Horses of Mongolia", 2210, 14520, None),
+    ("Ants: The Superorganism", 1370, 12690, "A colony that acts as one."),
+    ("Puffin Island", 890, 9540, "A summer on the cliffs of Skomer."),
+    ("The Frozen Lake", 1600, 15210, "What lives under the ice all winter."),
+    ("Crocodiles of the Nile", 2030, 26880, "The oldest hunters on the river."),
+    ("Bees and the Almond Bloom", 1190, 11230, "Pollination on an industrial scale."),
+    ("Mangroves at High Tide", 1460, 9980, "Nurseries between the land and the sea."),
+    ("Humpback Song", 1750, 30550, "Recording the whales off Tonga."),
+    ("Wolves Return to the Alps", 2390, 20120, "A predator's comeback, valley by valley."),
+]
+VIDEOS += [("nature", title, duration, views, True, about) for title, duration, views, about in MORE_NATURE]
+
 HERO_TITLE = "The Great Migration"
+
+# Viewers whose reactions and progress make the counts on every screen real. Like the uploader,
+# they cannot log in.
+DEMO_VIEWERS = [
+    ("mara@videolib.example", "Mara"),
+    ("tomas@videolib.example", "Tomás"),
+    ("aiko@videolib.example", "Aiko"),
+    ("priya@videolib.example", "Priya"),
+    ("sam@videolib.example", "Sam"),
+    ("leon@videolib.example", "Léon"),
+]
+# Weighted as real audiences react: mostly likes and loves.
+REACTION_CYCLE = ("like", "love", "like", "wow", "haha", "love", "like", "sad", "angry")
+PROGRESS_PER_VIEWER = 3
 
 
 def _slugify(title: str) -> str:
@@ -76,7 +127,7 @@ def _slugify(title: str) -> str:
 
 def seed(db: peewee.Database) -> dict[str, int]:
     """Insert whatever of the demo catalogue is missing; returns how many rows were added."""
-    added = {"users": 0, "categories": 0, "videos": 0}
+    added = {"users": 0, "categories": 0, "videos": 0, "reactions": 0, "progress": 0}
     with db.atomic():
         uploader = User.get_or_none(User.email == DEMO_UPLOADER[0])
         if uploader is None:
@@ -99,12 +150,15 @@ def seed(db: peewee.Database) -> dict[str, int]:
             categories[slug] = category
 
         existing = {video.title for video in Video.select(Video.title)}
-        # Spread creation times over the past weeks so NEWEST has a believable order.
-        start = utcnow() - dt.timedelta(days=len(VIDEOS))
+        # Spread creation times over the past weeks so NEWEST has a believable order; the extra
+        # nature videos come before all the others.
+        originals = len(VIDEOS) - len(MORE_NATURE)
+        start = utcnow() - dt.timedelta(days=originals)
         for n, (slug, title, duration, views, published, description) in enumerate(VIDEOS):
             if title in existing:
                 continue
-            created = start + dt.timedelta(days=n, minutes=n * 7)
+            age = n if n < originals else n - len(VIDEOS)  # days after start
+            created = start + dt.timedelta(days=age, minutes=n * 7)
             file = _slugify(title)
             Video.create(
                 title=title,
@@ -126,4 +180,74 @@ def seed(db: peewee.Database) -> dict[str, int]:
         # One hero, unless an admin has already chosen one.
         if not Video.select().where(Video.is_hero == True).exists():  # noqa: E712
             Video.update(is_hero=True).where(Video.title == HERO_TITLE).execute()
+
+        viewers: list[User] = []
+        for email, name in DEMO_VIEWERS:
+            viewer = User.get_or_none(User.email == email)
+            if viewer is None:
+                viewer = User.create(
+                    email=email, password_hash=UNUSABLE_PASSWORD, display_name=name, role="member"
+                )
+                added["users"] += 1
+            viewers.append(viewer)
+        added["reactions"], added["progress"] = _viewer_activity(viewers)
     return added
+
+
+def _viewer_activity(viewers: list[User]) -> tuple[int, int]:
+    """The demo viewers' reactions and progress on the published videos of active categories,
+    written for (viewer, video) pairs that have none, so later changes stay as they are. Returns
+    how many reactions and progress rows were added."""
+    active = {slug for slug, _name, _order, is_active in CATEGORIES if is_active}
+    titles = [title for slug, title, _dur, _views, shown, _about in VIDEOS if shown and slug in active]
+    found = {
+        video.title: video
+        for video in Video.select(Video.id, Video.title, Video.duration_seconds).where(
+            Video.title.in_(titles) & (Video.published == True)  # noqa: E712
+        )
+    }
+    videos = [found[title] for title in titles if title in found]  # the list's order, whatever the ids
+    if not videos:
+        return 0, 0
+    ids = [viewer.id for viewer in viewers]
+    reactions_of = VideoReaction.select(VideoReaction.user, VideoReaction.video)
+    progress_of = VideoProgress.select(VideoProgress.user, VideoProgress.video)
+    reacted = {(r.user_id, r.video_id) for r in reactions_of.where(VideoReaction.user.in_(ids))}
+    watched = {(p.user_id, p.video_id) for p in progress_of.where(VideoProgress.user.in_(ids))}
+    now = utcnow()
+    reactions: list[dict[str, object]] = []
+    progress: list[dict[str, object]] = []
+    for v, viewer in enumerate(viewers):
+        # Every viewer reacts to the hero (the player example shows its counts), and each to a
+        # third of the rest.
+        for j, video in enumerate(videos):
+            if (video.title == HERO_TITLE or (j + v) % 3 == 0) and (viewer.id, video.id) not in reacted:
+                kind = REACTION_CYCLE[(2 * j + v) % len(REACTION_CYCLE)]
+                row = {"user": viewer.id, "video": video.id, "reaction_type": kind}
+                reactions.append({**row, "created_at": now, "updated_at": now})
+        # A few videos each: some part-way (as "continue watching" shows them), the last one finished.
+        for k in range(PROGRESS_PER_VIEWER):
+            video = videos[(7 * v + 5 * k) % len(videos)]
+            if (viewer.id, video.id) in watched:
+                continue
+            duration = int(video.duration_seconds)
+            completed = k == PROGRESS_PER_VIEWER - 1
+            position = duration if completed else duration * (1 + k + v % 3) // 8
+            progress.append(
+                {
+                    "user": viewer.id,
+                    "video": video.id,
+                    "watched_seconds": position,
+                    "duration_seconds": duration,
+                    "last_position": position,
+                    "completed": completed,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            watched.add((viewer.id, video.id))
+    for batch in peewee.chunked(reactions, 100):
+        VideoReaction.insert_many(batch).execute()
+    for batch in peewee.chunked(progress, 100):
+        VideoProgress.insert_many(batch).execute()
+    return len(reactions), len(progress)

@@ -49,6 +49,45 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class PersistedLimits:
+    """What the persisted-query store (schema/http/persisted.py) may hold. Each has an environment
+    variable (PERSISTED_ENVIRONMENT below)."""
+
+    # A document registered by hash. The contract's screens and GraphiQL's examples are under
+    # 1 KB, the body limit is 256 KiB; comments are free of VIDEOLIB_MAX_TOKENS.
+    max_document_bytes: int = 32 * 1024
+    # The in-memory LRU of each process: an entry counts both strings as Python holds them
+    # (sys.getsizeof of the hash and of the text) plus 160 bytes for the LRU itself.
+    memory_bytes: int = 8 * 1024 * 1024
+    # Documents kept: in memory by each process, or in Redis for all of them together.
+    max_entries: int = 2_000
+    # Redis only: a document is dropped this long after its last use (each use starts it again).
+    ttl_seconds: int = 24 * 3600
+    # Redis keys start with this. Not an environment variable: it is for tests, which need keys
+    # (and an index to trim) of their own.
+    redis_prefix: str = "videolib:apq:"
+
+
+@dataclass(frozen=True)
+class Connections:
+    """What slow or idle clients may hold of a `serve` process (each worker has its own share).
+
+    The server bounds them itself, so that it holds up without a reverse proxy in front; a proxy
+    should still bound them tighter, per client address (README: behind a reverse proxy)."""
+
+    # Open connections per worker: beyond them a request is answered 503 (uvicorn's
+    # limit_concurrency, which counts connections and running requests alike).
+    max_connections: int = 500
+    # An idle keep-alive connection is closed this long after its last response.
+    keepalive_seconds: float = 5.0
+    # From a connection's opening, or the first byte of its next request, to the end of that
+    # request's headers: a client trickling headers is cut off (schema/http/transport.py).
+    header_timeout_seconds: float = 10.0
+    # From the end of the headers to the end of the body: after it, 408 (schema/http/deadlines.py).
+    body_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseConfig
     secret_key: bytes
@@ -66,8 +105,10 @@ class Settings:
     db_pool_size: int = 10
     # Persisted queries are shared through Redis when set; otherwise each process keeps its own.
     redis_url: str | None = None
+    persisted: PersistedLimits = PersistedLimits()
     # Plain-data objects completed by compiled plans (schema/execution/); off: graphql-core alone.
     compiled_execution: bool = True
+    connections: Connections = Connections()
 
 
 # Environment variable -> Limits field.
@@ -134,6 +175,42 @@ def _origins(text: str) -> tuple[str, ...]:
 def load_limits(env: dict[str, str]) -> Limits:
     given = {field: _whole_number(name, env[name]) for name, field in ENVIRONMENT.items() if env.get(name)}
     return Limits(**given)
+
+
+# Environment variable -> PersistedLimits field; each is at least 1.
+PERSISTED_ENVIRONMENT = {
+    "VIDEOLIB_PERSISTED_MAX_DOCUMENT_BYTES": "max_document_bytes",
+    "VIDEOLIB_PERSISTED_MEMORY_BYTES": "memory_bytes",
+    "VIDEOLIB_PERSISTED_MAX_ENTRIES": "max_entries",
+    "VIDEOLIB_PERSISTED_TTL_SECONDS": "ttl_seconds",
+}
+
+
+def load_persisted(env: dict[str, str]) -> PersistedLimits:
+    given: dict[str, Any] = {
+        field: _whole_number(name, env[name], floor=1)
+        for name, field in PERSISTED_ENVIRONMENT.items()
+        if env.get(name)
+    }
+    return PersistedLimits(**given)
+
+
+# Environment variable -> Connections field, and whether it is a count (else seconds).
+CONNECTION_ENVIRONMENT = {
+    "VIDEOLIB_MAX_CONNECTIONS": ("max_connections", True),
+    "VIDEOLIB_KEEPALIVE_SECONDS": ("keepalive_seconds", False),
+    "VIDEOLIB_HEADER_TIMEOUT_SECONDS": ("header_timeout_seconds", False),
+    "VIDEOLIB_BODY_TIMEOUT_SECONDS": ("body_timeout_seconds", False),
+}
+
+
+def load_connections(env: dict[str, str]) -> Connections:
+    """Also read on its own by the HTTP protocol of each `serve` worker, which gets no Settings."""
+    given: dict[str, Any] = {}
+    for name, (field, count) in CONNECTION_ENVIRONMENT.items():
+        if env.get(name):
+            given[field] = _whole_number(name, env[name], floor=1) if count else _seconds(name, env[name])
+    return Connections(**given)
 
 
 def _secret_file(config: DatabaseConfig) -> Path:
@@ -204,5 +281,7 @@ def load_settings(url: str | None = None) -> Settings:
         limits=load_limits(env),
         cors_origins=_origins(env.get("VIDEOLIB_CORS_ORIGINS", "")),
         redis_url=env.get("REDIS_URL") or None,
+        persisted=load_persisted(env),
+        connections=load_connections(env),
         **optional,
     )

@@ -74,11 +74,15 @@ class AccountQuery:
 class RegisterInput:
     email: str = strawberry.field(
         description="Trimmed and lowercased, then checked: one @, no spaces, a dot in the domain, at "
-        "most 254 characters (BAD_USER_INPUT otherwise). Unique: a taken email is CONFLICT."
+        "most 254 characters, no control or invisible character (BAD_USER_INPUT otherwise). Unique: a "
+        "taken email is CONFLICT."
     )
     password: str = strawberry.field(description="At least 8 characters.")
     display_name: str = strawberry.field(
-        description="Shown to everyone; trimmed, 1..100 characters (BAD_USER_INPUT otherwise)."
+        description="Shown to everyone; trimmed, 1..100 characters, something visible among them, no "
+        "control or invisible formatting character, and no copy of a name reserved for the operator "
+        "('VideoLib Studio', 'VideoLib'), whatever its case, spacing or accents (BAD_USER_INPUT "
+        "otherwise; README: Input rules)."
     )
 
 

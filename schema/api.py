@@ -34,7 +34,7 @@ from schema.categories import Mutation as CategoryMutation
 from schema.errors import ContractErrors, log_unexpected
 from schema.execution.executor import CompiledExecutionContext
 from schema.http.graphiql import page_html
-from schema.http.persisted import PersistedQueries, make_store
+from schema.http.persisted import PersistedQueries
 from schema.http.requestinfo import current_request
 from schema.http.view import GraphQLEndpoint
 from schema.limits import request_limits
@@ -123,6 +123,22 @@ class NamedOperation(SchemaExtension):
         yield
 
 
+# Documents up to this many characters are kept parsed; larger ones are parsed again each time.
+# The cache is bounded by count, and a parsed document holds about twice its text (graphql-core
+# keeps every comment token): 256 padded 240 KB documents held 177 MiB per worker.
+PARSER_CACHE_MAX_CHARS = 32 * 1024
+
+
+class SmallDocumentParserCache(ParserCache):
+    """strawberry's parser cache, for documents no client needs to pad: a real screen is a few KB."""
+
+    def on_parse(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") <= PARSER_CACHE_MAX_CHARS:
+            yield from super().on_parse()
+        else:
+            yield  # strawberry parses it, uncached
+
+
 class VideolibSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -155,7 +171,7 @@ def build_schema(
             NamedOperation,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: AddValidationRules(rules),
-            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: SmallDocumentParserCache(maxsize=CACHE_SIZE),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
             Authenticate,
         ],
@@ -186,5 +202,5 @@ def build_graphql_app(settings: Settings, db: Any) -> GraphQLEndpoint:
         make_context,
         # GraphiQL cannot work without introspection, so it goes too.
         graphiql_html=page_html() if settings.introspection else None,
-        persisted=PersistedQueries(make_store(settings.redis_url)),
+        persisted=PersistedQueries.for_settings(settings),
     )

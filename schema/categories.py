@@ -124,7 +124,10 @@ class CategoryQuery:
 
 @strawberry.input(description="A new category (Mutation.createCategory).")
 class CreateCategoryInput:
-    name: str = strawberry.field(description="Display name; trimmed, 1..100 characters.")
+    name: str = strawberry.field(
+        description="Display name; trimmed, 1..100 characters, something visible among them and no "
+        "control or invisible formatting character (README: Input rules)."
+    )
     # UNSET rather than None: the contract prints no default; omitted or null, the slug is derived.
     slug: str | None = strawberry.field(
         default=strawberry.UNSET,

@@ -258,21 +258,30 @@ class VideoQuery:
 @strawberry.input(description="A new video (Mutation.createVideo). Invalid fields are BAD_USER_INPUT.")
 class CreateVideoInput:
     # UNSET rather than None, as the contract prints no default; omitted, the column stays NULL.
-    title: str = strawberry.field(description="Trimmed, 1..200 characters.")
+    title: str = strawberry.field(
+        description="Trimmed, 1..200 characters, something visible among them and no control or "
+        "invisible formatting character (README: Input rules)."
+    )
     description: str | None = strawberry.field(
-        default=strawberry.UNSET, description="At most 5000 characters; omitted or null for none."
+        default=strawberry.UNSET,
+        description="At most 5000 characters; tabs and line breaks are kept, any other control or "
+        "invisible formatting character is BAD_USER_INPUT. Omitted or null for none.",
     )
     category_id: strawberry.ID = strawberry.field(
         description="The VideoCategory's global ID; NOT_FOUND when there is no such category."
     )
-    video_url: str = strawberry.field(description="http(s) URL.")
+    video_url: str = strawberry.field(
+        description="Absolute http(s) URL of the media, with a host, at most 2048 characters, written as "
+        "sent: ASCII only, with every character RFC 3986 does not allow raw (spaces, quotes, <, >, "
+        "backslash, ...) percent-encoded, and no user:password@."
+    )
     thumbnail_url: str | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Absolute http(s) URL of the poster image, at most 2048 characters.",
+        description="Absolute http(s) URL of the poster image, checked as videoUrl.",
     )
     caption_url: str | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Absolute http(s) URL of the captions file, at most 2048 characters.",
+        description="Absolute http(s) URL of the captions file, checked as videoUrl.",
     )
     duration_seconds: int = strawberry.field(description="Length in seconds, 0..604800 (a week).")
     published: bool | None = strawberry.field(

@@ -11,6 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from models import AccessToken, User, utcnow
+from models.database import make_sync_database
 from resolvers import passwords
 from resolvers.accounts import service
 from resolvers.accounts.tokens import token_hash
@@ -354,3 +355,93 @@ def test_a_database_failure_while_authenticating_is_internal_and_hides_the_cause
     assert error["message"] == "Internal server error"
     assert len(error["extensions"]["requestId"]) == 32
     assert "access_tokens" not in error["message"]
+
+
+# --- one rule for which emails are one account (issue 12) -------------------------------------
+
+
+def test_emails_that_differ_only_in_accents_or_case_are_one_account(client: Any, factory: Any) -> None:
+    first = client.data(REGISTER, register_input(email="josé@example.com", password="correct horse"))
+    # The accent typed as e + U+0301 (as some keyboards send it) too.
+    spellings = ["jose@example.com", "JOSÉ@example.com", "jose\u0301@example.com", "jòse@example.com"]
+    errors = [client.error(REGISTER, register_input(email=e, name="Impostor")) for e in spellings]
+    assert [e["extensions"]["code"] for e in errors] == ["CONFLICT"] * 4
+    assert all("differ only in case or accents" in e["message"] for e in errors)
+    [row] = users(factory)
+    assert (row.email, row.display_name) == ("josé@example.com", "Ada")
+    assert len(tokens(factory)) == 1
+
+    # Login with any of them signs in to that one account.
+    for spelling in ["josé@example.com", "jose@example.com", "JOSE\u0301@example.com"]:
+        user = client.data(LOGIN, {"email": spelling, "password": "correct horse"})["login"]["user"]
+        assert (user["id"], user["email"]) == (first["register"]["user"]["id"], "josé@example.com")
+
+
+def test_the_plain_spelling_first_blocks_the_accented_one(client: Any, factory: Any) -> None:
+    client.data(REGISTER, register_input(email="rene@example.com"))
+    error = client.error(REGISTER, register_input(email="rené@example.com"))
+    assert error["extensions"]["code"] == "CONFLICT"
+    # Letters the rule keeps apart (as MariaDB's collation does) are different accounts.
+    client.data(REGISTER, register_input(email="иван@example.com", name="Ivan"))
+    client.data(REGISTER, register_input(email="йван@example.com", name="Yvan"))
+    client.data(REGISTER, register_input(email="aeble@example.com", name="Ae"))
+    client.data(REGISTER, register_input(email="æble@example.com", name="Ash"))
+    assert [u.email for u in users(factory)] == [
+        "rene@example.com",
+        "иван@example.com",
+        "йван@example.com",
+        "aeble@example.com",
+        "æble@example.com",
+    ]
+
+
+async def _register_spellings_at_once(base_url: str, spellings: list[str]) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        responses = await asyncio.gather(
+            *(
+                http.post("/graphql", json={"query": REGISTER, "variables": register_input(email=e)})
+                for e in spellings
+            )
+        )
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+    return [dict(r.json()) for r in responses]
+
+
+def test_parallel_registrations_of_spellings_of_one_email_give_one_account(
+    settings: Any, db: Any, factory: Any
+) -> None:
+    spellings = [
+        "josé@example.com",
+        "jose@example.com",
+        "JOSÈ@example.com",
+        "jöse@example.com",
+        "jose\u0301@example.com",
+    ]
+    with live_server(settings) as base_url:
+        bodies = asyncio.run(_register_spellings_at_once(base_url, spellings * 2))
+    winners = [b["data"]["register"] for b in bodies if not b.get("errors")]
+    codes = sorted(b["errors"][0]["extensions"]["code"] for b in bodies if b.get("errors"))
+    assert len(winners) == 1, bodies
+    assert codes == ["CONFLICT"] * 9, bodies
+    [row] = users(factory)
+    assert gid("User", row) == winners[0]["user"]["id"]
+    assert row.email == winners[0]["user"]["email"]
+
+
+def test_create_user_follows_the_same_rule(fresh_db_config: Any) -> None:
+    from tests.test_cli import assert_one_line_error, url_of, videolib
+
+    url = url_of(fresh_db_config)
+    assert videolib("migrate", url=url).returncode == 0
+    args = ("--password", "password1", "--display-name", "José")
+    created = videolib("create-user", "--email", "josé@example.com", *args, url=url)
+    assert created.returncode == 0, created.stderr
+    for spelling in ["jose@example.com", "JOSE\u0301@example.com"]:
+        taken = videolib("create-user", "--email", spelling, *args, url=url)
+        assert taken.returncode == 1
+        assert_one_line_error(taken, "already exists", "differ only in case or accents")
+    db = make_sync_database(fresh_db_config)
+    try:
+        assert [r[0] for r in db.execute_sql("SELECT email FROM users").fetchall()] == ["josé@example.com"]
+    finally:
+        db.close()

@@ -332,12 +332,23 @@ def test_the_examples_run_in_order_against_the_demo_catalogue(db: peewee.Databas
     assert [c["slug"] for c in home["categories"]] == ["nature", "science", "cooking", "travel", "tech"]
     assert all(c["videos"]["edges"] for c in home["categories"])
     assert home["me"] is None and home["continueWatching"] == []
+    # The demo viewers' reactions make the counts real.
+    assert home["heroVideo"]["reactions"]["total"] == 6
+    nature_row = home["categories"][0]
+    assert nature_row["videoCount"] == 32 and nature_row["videos"]["pageInfo"]["hasNextPage"] is True
 
     category = run(CATEGORY)["category"]
     assert category["name"] == "Nature & Wildlife"
     titles = [edge["node"]["title"] for edge in category["videos"]["edges"]]
-    assert titles[0] == HERO_TITLE  # NEWEST: the hero was seeded last
-    assert len(titles) == category["videoCount"] == 6
+    assert titles[0] == HERO_TITLE  # NEWEST: the hero is the newest video
+    assert len(titles) == CATEGORY.variables["first"] == 10 and category["videoCount"] == 32
+    # The tab's comment says how to get the next page: set "after" to pageInfo.endCursor.
+    assert category["videos"]["pageInfo"]["hasNextPage"] is True
+    after = {**CATEGORY.variables, "after": category["videos"]["pageInfo"]["endCursor"]}
+    second = client.data(CATEGORY.query, after)["category"]["videos"]
+    more = [edge["node"]["title"] for edge in second["edges"]]
+    assert len(more) == 10 and not set(more) & set(titles)
+    assert second["edges"][0]["cursor"] != category["videos"]["edges"][-1]["cursor"]
 
     player = run(PLAYER)["video"]
     assert player["id"] == hero_id and player["title"] == HERO_TITLE
@@ -350,9 +361,11 @@ def test_the_examples_run_in_order_against_the_demo_catalogue(db: peewee.Databas
 
     progress = run(SAVE_PROGRESS, token)["saveProgress"]
     assert progress["lastPosition"] == 120 and progress["video"]["id"] == hero_id
+    loves = {c["type"]: c["count"] for c in player["reactions"]["counts"]}["LOVE"]
     reacted = run(REACT, token)["react"]
     assert reacted["reactions"]["viewerReaction"] == "LOVE"
-    assert {"type": "LOVE", "count": 1} in reacted["reactions"]["counts"]
+    assert {"type": "LOVE", "count": loves + 1} in reacted["reactions"]["counts"]
+    assert reacted["reactions"]["total"] == player["reactions"]["total"] + 1 == 7
 
     home = run(HOME, token)
     assert home["me"]["displayName"] == "Developer"

@@ -95,6 +95,82 @@ def test_a_bad_token_is_401_under_graphql_response_json(client: Any) -> None:
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["UNAUTHENTICATED"]
 
 
+INVALID_TOKEN_CHALLENGE = (
+    'Bearer error="invalid_token", error_description="the token is invalid, expired or revoked"'
+)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_401_tells_the_client_to_send_a_bearer_token(client: Any, factory: Any, method: str) -> None:
+    """RFC 6750, section 3: a 401 carries WWW-Authenticate: Bearer, with error="invalid_token"
+    when the Bearer token sent is malformed, unknown or expired."""
+    expired = factory.token(factory.user(), ttl=-60)
+    signed_out = factory.token(factory.user())
+    assert client.post("mutation { logout }", token=signed_out)["data"] == {"logout": True}
+
+    def ask(authorization: str) -> Any:
+        headers = {**GQL, "Authorization": authorization}
+        if method == "GET":
+            return client.http.get("/graphql", params={"query": "{ me { id } }"}, headers=headers)
+        return client.http.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)
+
+    for token in ("nope", "vl_" + "x" * 43, expired, signed_out):
+        response = ask(f"Bearer {token}")
+        assert response.status_code == 401, token
+        assert response.headers["www-authenticate"] == INVALID_TOKEN_CHALLENGE, token
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["UNAUTHENTICATED"]
+    # No Bearer token at all (another scheme, or the scheme alone): RFC 6750 gives no error code.
+    for authorization in ("Basic YWRhOnNlY3JldA==", "Bearer"):
+        response = ask(authorization)
+        assert response.status_code == 401, authorization
+        assert response.headers["www-authenticate"] == "Bearer", authorization
+
+
+def test_answers_that_are_not_401_carry_no_challenge(client: Any, factory: Any) -> None:
+    # Legacy JSON answers a bad token 200 (with UNAUTHENTICATED), and a challenge needs a 401.
+    legacy = client.http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Accept": JSON, "Authorization": "Bearer nope"}
+    )
+    assert legacy.status_code == 200 and "www-authenticate" not in legacy.headers
+    # A signed-in-only mutation sent anonymously is a field error: the operation ran, 200.
+    anonymous = client.http.post("/graphql", json={"query": "mutation { logout }"}, headers=GQL)
+    assert anonymous.status_code == 200 and "www-authenticate" not in anonymous.headers
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    good = client.http.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={**GQL, "Authorization": f"Bearer {factory.token(factory.user())}"},
+    )
+    assert good.status_code == 200 and "www-authenticate" not in good.headers
+
+
+# --- GET / ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", JSON])
+def test_the_root_points_api_clients_to_graphql(client: Any, accept: str | None) -> None:
+    response = client.http.get("/", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    assert response.json() == {
+        "message": "videolib: send GraphQL to /graphql",
+        "graphql": "/graphql",
+        "health": "/healthz",
+    }
+    assert response.headers["vary"] == "Accept"
+
+
+def test_the_root_gives_a_browser_a_link_to_graphql(client: Any) -> None:
+    response = client.http.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<a href="/graphql">/graphql</a>' in response.text
+    assert response.headers["content-security-policy"] == "default-src 'none'"
+    # The link leads to GraphiQL.
+    page = client.http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
 def test_field_errors_still_answer_200_with_data(client: Any, factory: Any) -> None:
     body = {"query": '{ me { id } video(id: "VmlkZW86OTk5OTk=") { id } }'}
     response = client.http.post("/graphql", json=body, headers=GQL)

@@ -4,15 +4,18 @@ code and the database pool, scraped from the real app and parsed as Prometheus w
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from models.database import DatabaseConfig, make_async_database
+from models.database import DatabaseConfig, bind, make_async_database
 from resolvers.errors import ERROR_CODES
 from schema.http.metrics import Metrics
 from schema.http.requestinfo import RequestInfo
+from tests.asgi_calls import call, status_and_body
 
 Labels = tuple[str, ...]
 
@@ -186,3 +189,42 @@ def test_each_app_has_its_own_registry() -> None:
     assert (
         values(generate_latest(second.registry).decode(), "videolib_http_requests_total", "operation") == {}
     )
+
+
+# --- a client that hangs up --------------------------------------------------------------------
+
+
+def test_a_client_that_hangs_up_mid_body_is_a_499_not_a_server_error(
+    settings: Any, db: Any, caplog: Any
+) -> None:
+    """Starlette raises ClientDisconnect from request.body(): no answer is sent, the access log
+    and /metrics count a 499 with no error code, and nothing is logged as an error."""
+    from server import create_app
+
+    caplog.set_level(logging.INFO, logger="videolib")
+    app = create_app(settings)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
+    cut_off = [
+        {"type": "http.request", "body": b'{"query": "{ categ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        answered = await call(app, "POST", "/graphql", headers, cut_off)
+        return answered, await call(app, "GET", "/metrics")
+
+    try:
+        answered, scraped = asyncio.run(scenario())
+    finally:
+        bind(db)
+    assert answered == []
+    status, body = status_and_body(scraped)
+    assert status == 200
+    text = body.decode()
+    assert values(text, "videolib_http_requests_total", "operation", "status") == {("anonymous", "499"): 1}
+    assert values(text, "videolib_graphql_errors_total", "code") == {(code,): 0 for code in ERROR_CODES}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert not any(r.exc_info for r in caplog.records)
+    [line, _scrape] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "videolib.access"]
+    assert (line["path"], line["status"], line["error_codes"]) == ("/graphql", 499, [])
+    assert any("client disconnected" in r.getMessage() for r in caplog.records if r.name == "videolib")

@@ -59,8 +59,9 @@ def test_each_migration_rolls_back_and_reapplies(fresh_db: peewee.Database) -> N
     assert migrate.rollback(fresh_db, len(names)) == list(reversed(names))
     assert tables(fresh_db) == {HISTORY_TABLE}
     assert migrate.pending(fresh_db) == names
-    # Nothing left to undo.
-    assert migrate.rollback(fresh_db, 1) == []
+    # Nothing left to undo: refused rather than "done".
+    with pytest.raises(migrate.RollbackRefused, match="cannot roll back 1 migration: none is applied"):
+        migrate.rollback(fresh_db, 1)
 
     assert migrate.apply(fresh_db) == names
     assert tables(fresh_db) == all_created | {HISTORY_TABLE}
@@ -81,6 +82,46 @@ def test_pending_and_apply_is_idempotent(fresh_db: peewee.Database) -> None:
     assert migrate.rollback(fresh_db, 2) == list(reversed(names[-2:]))
     assert migrate.pending(fresh_db) == names[-2:]
     assert migrate.apply(fresh_db) == names[-2:]
+
+
+def test_rollback_refuses_more_steps_than_are_applied(fresh_db: peewee.Database) -> None:
+    names = migration_names(fresh_db)
+    assert migrate.runner(fresh_db).up(names[2]) == names[:3]
+    before = tables(fresh_db)
+    with pytest.raises(migrate.RollbackRefused, match=r"cannot roll back 4 migrations: 3 are applied"):
+        migrate.rollback(fresh_db, 4)
+    assert tables(fresh_db) == before
+    assert migrate.pending(fresh_db) == names[3:]
+    assert migrate.rollback(fresh_db, 3) == list(reversed(names[:3]))
+    assert tables(fresh_db) == {HISTORY_TABLE}
+
+
+def test_rollback_names_the_tables_with_rows_it_would_drop(fresh_db: peewee.Database) -> None:
+    names = migration_names(fresh_db)
+    migrate.apply(fresh_db)
+    fresh_db.execute_sql(
+        "INSERT INTO users (email, password_hash, display_name) VALUES ('a@example.com', 'x', 'A'), "
+        "('b@example.com', 'x', 'B')"
+    )
+    fresh_db.execute_sql("INSERT INTO video_categories (name, slug) VALUES ('Nature', 'nature')")
+
+    # The five newest hold no rows: no question asked.
+    plan = migrate.plan_rollback(fresh_db, 4)
+    assert plan.names == list(reversed(names))[:4] and plan.rows == {} and plan.unknown == []
+    # All six: users and video_categories hold rows, counted.
+    plan = migrate.plan_rollback(fresh_db, len(names))
+    assert plan.rows == {"video_categories": 1, "users": 2}
+
+    before = tables(fresh_db)
+    with pytest.raises(migrate.RollbackRefused) as refused:
+        migrate.rollback(fresh_db, len(names))
+    assert str(refused.value) == (
+        f"rolling back {', '.join(reversed(names))} would drop tables that hold rows: "
+        "video_categories (1 row), users (2 rows). Run it again with --yes to go ahead"
+    )
+    assert tables(fresh_db) == before  # refused before anything was undone
+    assert migrate.rollback(fresh_db, len(names), drop_rows=True) == list(reversed(names))
+    assert tables(fresh_db) == {HISTORY_TABLE}
 
 
 def _migration_files() -> list[Path]:

@@ -18,9 +18,14 @@ examples.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +36,10 @@ import pytest
 from graphql import OperationDefinitionNode, OperationType, parse
 
 from models import ALL_MODELS
+from models.database import DatabaseConfig
 from models.demo import HERO_TITLE, seed
 from tests.conftest import GraphQLClient
+from tests.test_cli import url_of
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECTION = "## API guide"
@@ -188,6 +195,130 @@ def test_every_graphql_example_of_the_guide_runs_without_errors(
     assert video_id in {e["node"]["id"] for e in player["category"]["videos"]["edges"]}
     assert by_field["saveProgress"]["saveProgress"]["lastPosition"] == 120
     assert by_field["react"]["react"]["reactions"]["viewerReaction"] == "LOVE"
+
+
+def _connections(value: Any) -> list[dict[str, Any]]:
+    """Every connection (an object with pageInfo and edges) anywhere in an answer, in order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("pageInfo"), dict) and "edges" in value:
+            found.append(value)
+        for child in value.values():
+            found += _connections(child)
+    elif isinstance(value, list):
+        for child in value:
+            found += _connections(child)
+    return found
+
+
+def _ids(connection: dict[str, Any]) -> list[str]:
+    return [edge["node"]["id"] for edge in connection["edges"]]
+
+
+def test_every_paged_example_has_a_second_page_that_holds_videos(
+    client: GraphQLClient, demo: dict[str, int]
+) -> None:
+    """The demo catalogue is big enough that each example that pages shows a cursor that leads
+    somewhere: a list with hasNextPage, and an "<endCursor>" placeholder whose page is not empty."""
+    video_id = client.data("{ heroVideo { id } }")["heroVideo"]["id"]
+    paged = [e for e in EXAMPLES if not e.is_mutation and "pageInfo" in e.query]
+    assert {e.operation.name.value for e in paged if e.operation.name} >= {"Home", "CategoryPage", "Search"}
+    for example in paged:
+        variables = {
+            k: (video_id if v == "<video id>" else None if v == "<endCursor>" else v)
+            for k, v in example.variables.items()
+        }
+        first = client.data(example.query, variables)
+        assert any(c["pageInfo"]["hasNextPage"] for c in _connections(first)), f"{example}: one page only"
+        if "<endCursor>" not in example.variables.values():
+            continue
+        second = client.data(example.query, _filled(client, example, video_id, None))
+        [first_page, *_] = _connections(first)
+        [next_page, *_] = _connections(second)
+        assert first_page["pageInfo"]["hasNextPage"] is True
+        assert _ids(next_page), f"{example}: the page after endCursor is empty"
+        assert not set(_ids(first_page)) & set(_ids(next_page))
+
+
+# --- README.md's "A worked example" ---------------------------------------------------------------
+
+WORKED_EXAMPLE = "### A worked example"
+
+
+def _worked_example_blocks(kind: str) -> list[str]:
+    text = README.read_text()
+    start = text.index(f"\n{WORKED_EXAMPLE}\n")
+    end = text.index("\n### ", start + 1)
+    return [m.group(2) for m in FENCE.finditer(text[start:end]) if m.group(1) == kind]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_worked_example_waits_for_the_server_then_registers(
+    db_config: DatabaseConfig, db: peewee.Database, demo: dict[str, int], tmp_path: Path
+) -> None:
+    """The shell lines as written: the wait line is running before the server listens (curl is
+    refused meanwhile), ends once /healthz answers, and the register request that follows works."""
+    [sh] = _worked_example_blocks("sh")
+    lines = sh.splitlines()
+    assert lines[0].startswith("make run &")
+    wait, register = lines[1], "\n".join(lines[2:4])
+    assert wait.startswith("until curl -sf localhost:8000/healthz;") and "/graphql" in register
+    port = _free_port()
+    waiting = subprocess.Popen(
+        ["bash", "-c", wait.replace(":8000", f":{port}")], stdout=subprocess.PIPE, text=True
+    )
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        # While nothing listens, the loop keeps trying (curl is refused, the loop does not end).
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=2)
+        environ = {**os.environ, "DATABASE_URL": url_of(db_config), "VIDEOLIB_SECRET_KEY": "k" * 40}
+        server = subprocess.Popen(
+            [sys.executable, str(README.parent / "server.py"), "serve", "--port", str(port)],
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        out, _ = waiting.communicate(timeout=60)
+        assert waiting.returncode == 0
+        assert json.loads(out) == {"status": "ok"}
+        answered = subprocess.run(
+            ["bash", "-c", register.replace(":8000", f":{port}")], capture_output=True, text=True, timeout=30
+        )
+        body = json.loads(answered.stdout)
+        assert body["data"]["register"]["token"].startswith("vl_"), body
+        assert base64.b64decode(body["data"]["register"]["user"]["id"]).decode().startswith("User:")
+    finally:
+        waiting.kill()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def test_the_worked_example_home_screen_has_a_next_page_of_nature(
+    client: GraphQLClient, demo: dict[str, int]
+) -> None:
+    [home] = _worked_example_blocks("graphql")
+    answer = client.data(home)
+    nature = next(c for c in answer["categories"] if c["slug"] == "nature")
+    assert nature["videoCount"] == nature["videos"]["totalCount"] == 32
+    assert nature["videos"]["pageInfo"]["hasNextPage"] is True
+    first = {edge["node"]["id"] for edge in nature["videos"]["edges"]}
+    assert len(first) == 25
+    # "Next page of one row", as the README writes it.
+    text = README.read_text()
+    [next_page] = re.findall(r"Next page\s+of one row: `(.*?)`", text)
+    query = "query($after: String) { " + next_page.replace('"<endCursor>"', "$after").replace(
+        "{ … }", "{ pageInfo { hasNextPage } edges { node { id } } }"
+    ) + " }"
+    rest = client.data(query, {"after": nature["videos"]["pageInfo"]["endCursor"]})["category"]["videos"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert len(rest["edges"]) == 7 and not first & {edge["node"]["id"] for edge in rest["edges"]}
 
 
 # --- what the guide says about persisted queries and caching --------------------------------------

@@ -410,3 +410,21 @@ def test_the_budget_counts_and_times_every_statement(db_config: Any) -> None:
     budget = asyncio.run(run())
     assert budget.count == 2
     assert budget.seconds > 0
+
+
+def test_large_documents_are_not_kept_in_the_parser_cache(client: Any) -> None:
+    """A padded document is parsed for its request and dropped: the count-bounded cache would
+    otherwise hold 256 of them (a parsed document holds about twice its text)."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+
+    from schema.api import CACHE_SIZE, PARSER_CACHE_MAX_CHARS
+
+    cache = _get_parse_cache(CACHE_SIZE)
+    padded = "#" + "x" * PARSER_CACHE_MAX_CHARS + "\n{ __typename }"
+    before = cache.cache_info()
+    assert client.data(padded) == {"__typename": "Query"}
+    after = cache.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses)  # the cache was not asked
+    small = "{ __typename } # a new text: " + str(id(after))
+    assert client.data(small) == {"__typename": "Query"}
+    assert cache.cache_info().misses == after.misses + 1

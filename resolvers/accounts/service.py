@@ -2,22 +2,31 @@
 
 Each successful call signs the caller in for the rest of the request (ctx.sign_in), so the answer's
 `user { email }` is the caller's own view of themself.
+
+One email rule on both backends (validation.email_key): emails that differ only in case or in the
+accents of Latin, Greek or Cyrillic letters are one account. On MariaDB the email column's
+collation (utf8mb4_general_ci) applies it, in the unique index and in every lookup; on SQLite the
+queries below compare the same key, through a SQL function (models/database.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 
 from models import AccessToken, User, utcnow
+from models.database import GENERAL_CI_KEY
 from resolvers import passwords
 from resolvers.accounts import throttle
 from resolvers.accounts.tokens import expiry, new_token, token_hash
 from resolvers.accounts.validation import (
     MAX_PASSWORD_LENGTH,
     ValidationError,
+    email_key,
     normalise_email,
     validate_registration,
 )
@@ -28,6 +37,74 @@ from resolvers.errors import BadUserInput, Conflict, Unauthenticated
 
 # One message for an unknown email and a wrong password: which of the two must not be learnable.
 LOGIN_FAILED = "wrong email or password"
+
+
+def taken_message(email: str) -> str:
+    return (
+        f"an account with the email {email} already exists (emails that differ only in case or "
+        "accents are one account): log in instead"
+    )
+
+
+class EmailTaken(Exception):
+    """Another account already has this email, by the rule above."""
+
+
+def _collates(db: Any) -> bool:
+    """Whether the database compares emails by the rule itself (MariaDB's collation)."""
+    return isinstance(db, peewee.MySQLDatabase)
+
+
+def _same_email(email: str, *others: peewee.Expression) -> peewee.ModelSelect[User]:
+    """SQLite: the users whose email is one account with the normalised `email`. No index can
+    hold the key (SQLite would need the Python function to write the table, and tools outside
+    the server write it), so this reads every email: a key is as long as its email, so lengths
+    are compared first and the function runs for few rows (20 to 40 ms per 100,000 accounts)."""
+    key = email_key(email)
+    same_key = getattr(peewee.fn, GENERAL_CI_KEY)(User.email) == key
+    return User.select().where(peewee.fn.LENGTH(User.email) == len(key), same_key, *others)
+
+
+def account_query(db: Any, email: str) -> peewee.ModelSelect[User]:
+    """The users a normalised email may sign in to, as the rule matches them: one, or none (or,
+    on SQLite, several stored before the rule: see pick_account)."""
+    if _collates(db):
+        return User.select().where(User.email == email).limit(1)
+    return _same_email(email)
+
+
+def pick_account(rows: list[User], email: str) -> User | None:
+    """Of several accounts one by the rule (SQLite, stored before it): the exact spelling, else
+    the oldest."""
+    return min(rows, key=lambda user: (user.email != email, user.id), default=None)
+
+
+async def find_account(db: Any, email: str) -> User | None:
+    """The account a normalised email signs in to. On SQLite the exact spelling first, through
+    the unique index: it is the one pick_account prefers, and the usual case needs no scan."""
+    if not _collates(db):
+        exact = await fetch(db, User.select().where(User.email == email))
+        if exact:
+            return exact[0]
+    return pick_account(await fetch(db, account_query(db, email)), email)
+
+
+def twin_query(email: str, user_id: int) -> peewee.ModelSelect[User]:
+    """SQLite: the other accounts that are one with `email` by the rule."""
+    return _same_email(email, User.id != user_id)
+
+
+def create_user(db: Any, fields: dict[str, Any]) -> User:
+    """For `videolib create-user` (sync peewee, inside the caller's transaction): insert, then on
+    SQLite look for a twin. The INSERT takes SQLite's write lock first, so a registration racing
+    this one waits, and whichever comes second sees the first: raises EmailTaken."""
+    try:
+        user = User.create(**fields)
+    except peewee.IntegrityError:
+        raise EmailTaken(fields["email"]) from None
+    if not _collates(db) and list(twin_query(fields["email"], user.id)):
+        raise EmailTaken(fields["email"])
+    return user
 
 
 @dataclass(frozen=True)
@@ -89,7 +166,12 @@ async def register(ctx: Context, email: str, password: str, display_name: str) -
         try:
             user_id = int(await ctx.db.aexecute(User.insert(fields)))
         except peewee.IntegrityError:
-            raise Conflict(f"an account with the email {email} already exists: log in instead") from None
+            raise Conflict(taken_message(email)) from None
+        # SQLite: the index compares bytes, so josé@ and jose@ pass it; look for a twin by the
+        # rule, after the INSERT: it holds the write lock, so a racing registration waits for this
+        # transaction and then finds its row. A twin rolls this one back.
+        if not _collates(ctx.db) and await ctx.db.list(twin_query(email, user_id)):
+            raise Conflict(taken_message(email))
         await ctx.db.aexecute(_token_row(user_id, issued, now))
         return user_id
 
@@ -102,36 +184,39 @@ def _client_address(ctx: Context) -> str | None:
     return client.host if client is not None else None
 
 
-async def _verified_user(ctx: Context, email: str, password: str) -> User:
+async def _password_matches(user: User | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_LENGTH:
         # No account can have it (register refuses it), and hashing it is work an attacker chooses.
-        raise Unauthenticated(LOGIN_FAILED)
-    rows = await fetch(ctx.db, User.select().where(User.email == email))
-    user: User | None = rows[0] if rows else None
+        return False
     # An unknown email still costs one verification (against a dummy hash), so timing tells nothing.
-    if not await passwords.verify_password_async(user.password_hash if user else None, password):
-        raise Unauthenticated(LOGIN_FAILED)
-    assert user is not None  # verify_password is False without a hash
-    return user
+    return await passwords.verify_password_async(user.password_hash if user else None, password)
 
 
 async def login(ctx: Context, email: str, password: str) -> Session:
     """A new token for the right email and password; UNAUTHENTICATED, one message, otherwise.
-    FORBIDDEN with extensions.retryAfter, even for the right password, while the email or the
-    client address has too many recent failures (resolvers/accounts/throttle.py)."""
+    Any spelling of the email that is one account with it by the rule above signs in to it.
+    FORBIDDEN with extensions.retryAfter, even for the right password, while the account (or,
+    for an unknown email, its key) or the client address has too many recent failures
+    (resolvers/accounts/throttle.py)."""
     email = normalise_email(email)
-    # Before anything is verified, so a refused attempt costs no hash. Keyed on the email whether
-    # or not it has an account, so the refusal tells nothing about which emails exist.
-    attempt = throttle.begin(ctx.throttle, email, _client_address(ctx))
+    # The lookup first (an index or, on SQLite, a scan; no hash), so the attempt counts against
+    # what it matched: every spelling of one account shares one count.
+    user = await find_account(ctx.db, email)
+    key = throttle.user_key(user.id) if user is not None else throttle.email_key(email_key(email))
+    # Before anything is verified, so a refused attempt costs no hash.
+    attempt = await throttle.begin(ctx.throttle, key, _client_address(ctx))
     try:
-        user = await _verified_user(ctx, email, password)
-    except Unauthenticated:
-        raise  # a failed attempt: it stays counted
-    except Exception:
-        # The database, not a wrong guess: not the caller's failure. (A cancelled request stays
-        # counted: its hash is computed anyway.)
-        attempt.abandon()
+        matches = await _password_matches(user, password)
+    except asyncio.CancelledError:
+        attempt.fail()  # the client gave up, but its hash runs to the end: it counts
         raise
+    except BaseException:
+        attempt.abandon()  # ours (the hasher), not a wrong guess
+        raise
+    if not matches:
+        attempt.fail()
+        raise Unauthenticated(LOGIN_FAILED)
+    assert user is not None  # verify_password is False without a hash
     attempt.succeed()
     old_hash = user.password_hash
     new_hash = await passwords.hash_password_async(password) if passwords.needs_rehash(old_hash) else None

@@ -1,23 +1,42 @@
-"""Login throttling: failed sign-ins counted per email and per client address, in process memory.
+"""Login throttling: failed sign-ins counted per account and per client address, in process memory.
 
-A sliding window: a key (an email, an address) is blocked while `limit` of its failures fall within
-the last `window` seconds, and unblocked when the oldest of them turns `window` seconds old. Only
-the last `limit` failure times of a key are kept, and at most `max_keys` keys per kind: beyond
-that the key whose last failure is oldest is forgotten first, so spraying random emails costs a
-bounded amount of memory (and, through the address limit, needs many addresses to evict a victim).
+What is counted. Login looks the account up first (one indexed query, no hash) and counts the
+attempt against what the lookup matched: the user's id when it found one, so that every spelling
+the database takes for that account (víctim@ and VICTIM@ for victim@ on MariaDB) shares one count,
+and otherwise the email's collation key (resolvers.accounts.validation.email_key), which joins at
+least what the lookup would have, so an unknown email and an existing one are refused alike.
 
-An attempt counts as failed from the moment it is let through, before the password is verified,
-so concurrent guesses cannot all slip in under the limit while their hashes are computed; a
-success or a failure of ours (the database) takes that back. A success also forgets the email's
-failures (its owner proved they know the password, so earlier typos must not lock them out
-later) but not the address's: an attacker who owns one account must not be able to reset their
-address's count by signing into it between guesses.
+A sliding window: a key is blocked while `limit` of its failures fall within the last `window`
+seconds. Only the last `limit` failure times of a key are kept, and at most `max_keys` keys per
+kind: beyond that the key used least recently is forgotten first, so spraying random emails costs
+a bounded amount of memory (and, through the address limit, needs many addresses to evict a
+victim).
+
+Attempts in flight. An attempt let through is pending until its password has been checked: it
+is a failure only once it failed, so parallel sign-ins with the right password are never refused
+for failures that did not happen. While the failures and the pending attempts of a key together
+reach the limit, a new attempt waits for the pending ones to settle (a hash, a query: well under
+a second) rather than guess: then it is let through, or refused because they failed. So
+concurrent guesses cannot slip in under the limit either.
+
+A refusal is true. An attempt is let through only while failures + pending < limit, and a
+pending one becomes at most one failure (dated when it was let through), so failures + pending
+never exceed the limit: a key refused for `limit` failures has nothing pending, and nothing can
+add a failure to it before its oldest one leaves the window. That time is the retryAfter given,
+and an attempt then is let through. (A success of the owner's only cuts the wait short.)
+
+A success forgets the account's failures (its owner proved they know the password, so earlier
+typos must not lock them out later) but not the address's: an attacker who owns one account must
+not be able to reset their address's count by signing into it between guesses.
 
 The state lives in one process: with `--workers N` each worker counts on its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import contextlib
 import hashlib
 import ipaddress
 import math
@@ -25,13 +44,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from resolvers.config import Limits
 from resolvers.errors import TooManyAttempts
 
 Clock = Callable[[], float]
 
-# Per kind. At the default limits an email key costs about 300 bytes and an address key about
+# Per kind. At the default limits an account key costs about 300 bytes and an address key about
 # 1 KiB (measured with tracemalloc), so both full hold about 14 MB.
 DEFAULT_MAX_KEYS = 10_000
 
@@ -44,6 +64,16 @@ def _key(text: str) -> bytes:
     # Fixed-size whatever the client sent (login does not bound the email's length), and no
     # plaintext emails kept in memory. surrogatepass: a lone surrogate in JSON must not raise here.
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def user_key(user_id: int) -> str:
+    """The throttle key of an account the lookup found."""
+    return f"user:{user_id}"
+
+
+def email_key(folded_email: str) -> str:
+    """The throttle key of an email no account has: its collation key, never a user id."""
+    return f"email:{folded_email}"
 
 
 def address_bucket(host: str) -> str:
@@ -59,124 +89,172 @@ def address_bucket(host: str) -> str:
     return str(ip)
 
 
+@dataclass
+class _Entry:
+    failures: list[float] = field(default_factory=list)  # let-through times of failed attempts, sorted
+    pending: list[float] = field(default_factory=list)  # let-through times of attempts in flight
+
+
 class _Window:
-    """Failure times per key, oldest key first; not locked (LoginThrottle locks around it)."""
+    """Entries per key, least recently used first; not locked (LoginThrottle locks around it)."""
 
     def __init__(self, limit: int, window: float, max_keys: int) -> None:
         self.limit = limit
         self.window = window
         self.max_keys = max_keys
-        self.failures: OrderedDict[bytes, list[float]] = OrderedDict()
+        self.entries: OrderedDict[bytes, _Entry] = OrderedDict()
 
-    def wait(self, key: bytes, now: float) -> float:
-        """Seconds until `key` may try again; 0 when it may now."""
-        times = self.failures.get(key)
-        if times is None:
-            return 0.0
-        expired = sum(1 for t in times if t <= now - self.window)
-        del times[:expired]
-        if not times:
-            del self.failures[key]
-            return 0.0
-        if len(times) < self.limit:
-            return 0.0
-        return times[-self.limit] + self.window - now
+    def check(self, key: bytes, now: float) -> tuple[float, bool]:
+        """(seconds until `key` may try again, or 0; whether it must first wait for its pending
+        attempts to settle)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return 0.0, False
+        expired = bisect.bisect_right(entry.failures, now - self.window)
+        del entry.failures[:expired]
+        if not entry.failures and not entry.pending:
+            del self.entries[key]
+            return 0.0, False
+        if len(entry.failures) >= self.limit:
+            # Nothing is pending (see the module's docstring): free when the oldest one leaves.
+            return entry.failures[-self.limit] + self.window - now, False
+        return 0.0, len(entry.failures) + len(entry.pending) >= self.limit
 
-    def add(self, key: bytes, now: float) -> None:
-        times = self.failures.setdefault(key, [])
-        times.append(now)
-        # Only the last `limit` failures decide anything.
-        del times[: -self.limit]
-        self.failures.move_to_end(key)
-        while len(self.failures) > self.max_keys:
-            self.failures.popitem(last=False)
+    def let_through(self, key: bytes, now: float) -> None:
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = _Entry()
+        entry.pending.append(now)
+        self.entries.move_to_end(key)
+        self._bound()
 
-    def discard(self, key: bytes, at: float) -> None:
-        times = self.failures.get(key)
-        if times is not None and at in times:
-            times.remove(at)
-            if not times:
-                del self.failures[key]
+    def _bound(self) -> None:
+        while len(self.entries) > self.max_keys:
+            self.entries.popitem(last=False)
 
-    def clear(self, key: bytes) -> None:
-        self.failures.pop(key, None)
+    def settle(self, key: bytes, at: float, failed: bool, forget: bool) -> None:
+        entry = self.entries.get(key)
+        if entry is None:
+            if not failed:
+                return  # forgotten meanwhile (max_keys): nothing to take back
+            entry = self.entries[key] = _Entry()
+            self._bound()
+        if at in entry.pending:
+            entry.pending.remove(at)
+        if forget:
+            entry.failures.clear()
+        elif failed:
+            bisect.insort(entry.failures, at)
+            # Only the last `limit` failures decide anything.
+            del entry.failures[: -self.limit]
 
 
 class Attempt:
-    """One sign-in let through: counted as failed until `succeed` or `abandon` says otherwise."""
+    """One sign-in let through: pending until `succeed`, `fail` or `abandon` settles it. Exactly
+    one of them must be called (the first call counts), or the key's later attempts may wait."""
 
     def __init__(
-        self, throttle: LoginThrottle | None, email: bytes, address: bytes | None, at: float
+        self, throttle: LoginThrottle | None, account: bytes, address: bytes | None, at: float
     ) -> None:
         self._throttle = throttle
-        self.email = email
+        self.account = account
         self.address = address
         self.at = at
 
     def succeed(self) -> None:
-        """The password was right: forget the email's failures, and uncount this one."""
-        if self._throttle is not None:
-            self._throttle._settle(self, success=True)
-            self._throttle = None
+        """The password was right: forget the account's failures; this one counts nowhere."""
+        self._settle(failed=False, success=True)
+
+    def fail(self) -> None:
+        """A wrong password, an unknown email, or a guess given up on: one failure more."""
+        self._settle(failed=True, success=False)
 
     def abandon(self) -> None:
-        """It failed for a reason of ours, not a wrong guess: uncount it."""
+        """It failed for a reason of ours (the database), not a wrong guess: it counts nowhere."""
+        self._settle(failed=False, success=False)
+
+    def _settle(self, failed: bool, success: bool) -> None:
         if self._throttle is not None:
-            self._throttle._settle(self, success=False)
+            self._throttle._settle(self, failed=failed, success=success)
             self._throttle = None
 
 
 class LoginThrottle:
-    """One per app. No method awaits, so on one event loop each call is atomic; the lock makes
-    that hold across threads too."""
+    """One per app. The state is guarded by a lock, so calls from any thread are safe; waiting
+    attempts are futures of their own event loop, woken through it."""
 
     def __init__(
         self, limits: Limits, clock: Clock = time.monotonic, max_keys: int = DEFAULT_MAX_KEYS
     ) -> None:
         window = float(limits.login_window_seconds)
-        self._emails = _Window(limits.login_failures_per_email, window, max_keys)
+        self._accounts = _Window(limits.login_failures_per_email, window, max_keys)
         self._addresses = _Window(limits.login_failures_per_address, window, max_keys)
         self._clock = clock
         self._lock = threading.Lock()
+        self._waiters: list[asyncio.Future[None]] = []
 
-    def begin(self, email: str, address: str | None) -> Attempt:
-        """Let a sign-in through and count it, or raise TooManyAttempts (FORBIDDEN, retryAfter)
-        while the email or the address is over its limit, whatever the password: call it before
-        verifying anything, so a refused attempt costs no hash. `email` must be normalised."""
-        email_key = _key(email)
+    async def begin(self, account: str, address: str | None) -> Attempt:
+        """Let a sign-in through, once the key's pending attempts leave room for it, or raise
+        TooManyAttempts (FORBIDDEN, retryAfter) while the account key or the address is over its
+        limit, whatever the password: call it before verifying anything, so a refused attempt
+        costs no hash. `account` is user_key(...) or email_key(...)."""
+        account_key = _key(account)
         address_key = _key(address_bucket(address)) if address else None
-        with self._lock:
-            now = self._clock()
-            wait = self._emails.wait(email_key, now)
-            if address_key is not None:
-                wait = max(wait, self._addresses.wait(address_key, now))
-            if wait > 0:
-                raise too_many_attempts(wait)
-            self._emails.add(email_key, now)
-            if address_key is not None:
-                self._addresses.add(address_key, now)
-        return Attempt(self, email_key, address_key, now)
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait, crowded = self._accounts.check(account_key, now)
+                if address_key is not None:
+                    address_wait, address_crowded = self._addresses.check(address_key, now)
+                    wait, crowded = max(wait, address_wait), crowded or address_crowded
+                if wait > 0:
+                    raise too_many_attempts(wait)
+                if not crowded:
+                    self._accounts.let_through(account_key, now)
+                    if address_key is not None:
+                        self._addresses.let_through(address_key, now)
+                    return Attempt(self, account_key, address_key, now)
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+            try:
+                await waiter  # until some attempt settles; then look again
+            finally:
+                with self._lock:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
 
-    def _settle(self, attempt: Attempt, success: bool) -> None:
+    def _settle(self, attempt: Attempt, failed: bool, success: bool) -> None:
         with self._lock:
-            if success:
-                self._emails.clear(attempt.email)
-            else:
-                self._emails.discard(attempt.email, attempt.at)
+            self._accounts.settle(attempt.account, attempt.at, failed, forget=success)
             if attempt.address is not None:
-                self._addresses.discard(attempt.address, attempt.at)
+                self._addresses.settle(attempt.address, attempt.at, failed, forget=False)
+            waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            # A closed event loop raises: nobody is waiting there any more.
+            with contextlib.suppress(RuntimeError):
+                waiter.get_loop().call_soon_threadsafe(_wake, waiter)
 
     def tracked_keys(self) -> tuple[int, int]:
-        """How many emails and addresses are held (the memory bound)."""
+        """How many account and address keys are held (the memory bound)."""
         with self._lock:
-            return len(self._emails.failures), len(self._addresses.failures)
+            return len(self._accounts.entries), len(self._addresses.entries)
+
+    def waiting(self) -> int:
+        """How many attempts wait for pending ones to settle."""
+        with self._lock:
+            return len(self._waiters)
 
 
-def begin(throttle: LoginThrottle | None, email: str, address: str | None) -> Attempt:
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def begin(throttle: LoginThrottle | None, account: str, address: str | None) -> Attempt:
     """`throttle.begin`, or an attempt that counts nowhere when the app has no throttle."""
     if throttle is None:
         return Attempt(None, b"", None, 0.0)
-    return throttle.begin(email, address)
+    return await throttle.begin(account, address)
 
 
 def too_many_attempts(wait: float) -> TooManyAttempts:

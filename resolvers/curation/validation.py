@@ -6,16 +6,18 @@ field. A field absent from the input is not checked (update leaves it as it is).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from strawberry.utils.str_converters import to_camel_case
 
 from resolvers.curation import Fields
 from resolvers.errors import BadUserInput
+from resolvers.text import REFUSED_CATEGORIES, describe, has_visible_character, refused_character
 
 MAX_NAME_LENGTH = 100  # video_categories.name is VARCHAR(100)
 MAX_SLUG_LENGTH = 100
@@ -27,7 +29,17 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # video_categories.sort_order is a 3
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+DESCRIPTION_CONTROLS = "\t\n\r"  # a description is several lines; every other field is one
+
+# A URL is stored as it will be written into a page or a player: every character is one RFC 3986
+# allows unencoded, except the single quote (a sub-delimiter there, but it ends an HTML attribute).
+_URL_CHARACTER = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Path, query and fragment: RFC 3986's pchar, "/" and "?" (brackets only in an IPv6 host, one "#").
+_URL_PART = re.compile(r"[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*")
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 
 # (field) -> stored value; the label is the input field's GraphQL name.
 Rule = Callable[[str, Any], Any]
@@ -58,6 +70,13 @@ def slug(label: str, value: str) -> str:
     return value
 
 
+def _characters(label: str, value: str, allowed: str = "") -> None:
+    """Controls and invisible formatting characters (resolvers/text.py) are refused in every field."""
+    problem = refused_character(value, allowed)
+    if problem is not None:
+        raise BadUserInput(f"{label} contains {problem}, a control or invisible character: remove it")
+
+
 def _text(max_length: int) -> Rule:
     def rule(label: str, value: str) -> str:
         text = value.strip()
@@ -65,6 +84,11 @@ def _text(max_length: int) -> Rule:
             raise BadUserInput(f"{label} must not be empty")
         if len(text) > max_length:
             raise BadUserInput(f"{label} must be at most {max_length} characters (got {len(text)})")
+        _characters(label, text)
+        if not has_visible_character(text):
+            raise BadUserInput(
+                f"{label} must contain a visible character: a letter, digit, punctuation mark or symbol"
+            )
         return text
 
     return rule
@@ -73,16 +97,50 @@ def _text(max_length: int) -> Rule:
 def description(label: str, value: str) -> str:
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise BadUserInput(f"{label} must be at most {MAX_DESCRIPTION_LENGTH} characters (got {len(value)})")
+    _characters(label, value, DESCRIPTION_CONTROLS)
     return value
 
 
+def _unencoded(value: str) -> str | None:
+    """Why `value` is not written the way a URL is sent (each character one allowed raw), or None."""
+    for i, ch in enumerate(value):
+        if _URL_CHARACTER.fullmatch(ch):
+            continue
+        if unicodedata.category(ch) in REFUSED_CATEGORIES:
+            return f"it contains {describe(ch)} at position {i + 1}, a control or invisible character"
+        what = repr(ch) if ch.isprintable() else describe(ch)
+        hint = " (a host name outside ASCII is written in its xn-- form)" if ord(ch) > 127 else ""
+        return f"it contains {what} at position {i + 1}: percent-encode it as {quote(ch, safe='')}{hint}"
+    bad_percent = _BAD_PERCENT.search(value)
+    if bad_percent is not None:
+        return f"the % at position {bad_percent.start() + 1} does not start a %XX escape: write % as %25"
+    return None
+
+
+def _host_problem(netloc: str, hostname: str) -> str | None:
+    if "@" in netloc:
+        return "it must not carry a user name or password (user:password@): every viewer would see them"
+    if netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(hostname)
+        except ValueError:
+            return f"[{hostname}] is not an IPv6 address"
+    elif not _HOST_NAME.fullmatch(hostname) or len(hostname) > 253:
+        return f"{hostname!r} is not a host name"
+    return None
+
+
 def url(label: str, value: str) -> str:
+    """An absolute http(s) URL with a host, written as it is sent: ASCII only, every character
+    RFC 3986 does not allow raw (spaces, quotes, <, >, backslash, ...) percent-encoded, and no
+    user:password@ (it would be shown to every viewer)."""
     value = value.strip()
     if len(value) > MAX_URL_LENGTH:
         raise BadUserInput(f"{label} must be at most {MAX_URL_LENGTH} characters (got {len(value)})")
     problem = f"{label} must be an absolute http(s) URL such as 'https://media.example.com/v.mp4'"
-    if _SPACE_OR_CONTROL.search(value):
-        raise BadUserInput(f"{problem}; it contains spaces or control characters")
+    unencoded = _unencoded(value)
+    if unencoded is not None:
+        raise BadUserInput(f"{problem}; {unencoded}")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018  (reading it is what validates the port)
@@ -90,6 +148,11 @@ def url(label: str, value: str) -> str:
         raise BadUserInput(f"{problem}; {value!r} does not parse") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise BadUserInput(f"{problem}; got {value!r}")
+    host_problem = _host_problem(parts.netloc, parts.hostname)
+    if host_problem is not None:
+        raise BadUserInput(f"{problem}; {host_problem}")
+    if not all(_URL_PART.fullmatch(part) for part in (parts.path, parts.query, parts.fragment)):
+        raise BadUserInput(f"{problem}; '[', ']' and a second '#' must be percent-encoded (%5B, %5D, %23)")
     return value
 
 

@@ -15,12 +15,31 @@ from resolvers.errors import NotFound
 from resolvers.pages import VideoBundle, VideoNeeds
 from resolvers.videos import video_after_write
 
+# The hero lock: one row that exists whenever the videos table does, the migration history's
+# record of the migration that created it (models/migrate.py keeps peewee's default table name).
+# The contract's tables are fixed, so the lock borrows this row rather than adding one of its own.
+HERO_LOCK_TABLE = "schema_migration"
+HERO_LOCK_ROW = "003_videos"
+_HERO_LOCK_SQL = f"SELECT id FROM `{HERO_LOCK_TABLE}` WHERE name = %s FOR UPDATE"
+
+
+async def take_hero_lock(db: Any) -> None:
+    """Serialise every write that sets or clears is_hero: the first statement of its transaction.
+
+    Without it two admins making different videos the hero each lock their own new hero row and
+    then wait for the other's in clear_other_heroes(): MariaDB breaks the cycle with a deadlock
+    (1213), and under load a request could exhaust its retries. Taken first, the lock makes the
+    second switch wait for the first to commit, and nothing else on its way holds a row it needs.
+    It is a record lock on a unique key, so nothing but hero switches waits for it (applying a
+    new migration inserts other rows). SQLite needs none: its writers queue for the database lock,
+    which these transactions take with their first statement, a write."""
+    if not isinstance(db, peewee.SqliteDatabase):
+        await db.aexecute_sql(_HERO_LOCK_SQL, (HERO_LOCK_ROW,))
+
 
 def clear_other_heroes(keep: int) -> peewee.ModelUpdate:
-    """Run in the same transaction as the write that makes `keep` the hero, after it.
-
-    Whichever of two racing admins commits last clears the other's hero: its UPDATE must lock the
-    other's (uncommitted) hero row and waits for it, or the two deadlock and one is retried."""
+    """Run in the same transaction as the write that makes `keep` the hero, after it, with the
+    hero lock held (take_hero_lock)."""
     return Video.update(is_hero=False).where((Video.is_hero == True) & (Video.id != keep))  # noqa: E712
 
 
@@ -49,6 +68,8 @@ async def create_video(ctx: Context, fields: Fields, needs: VideoNeeds) -> Video
     row: dict[str, Any] = {**columns, "uploaded_by": viewer.id, "created_at": now, "updated_at": now}
 
     async def work() -> int:
+        if columns["is_hero"]:
+            await take_hero_lock(ctx.db)
         pk = int(await ctx.db.aexecute(Video.insert(**row)))
         if columns["is_hero"]:
             await ctx.db.aexecute(clear_other_heroes(pk))
@@ -68,7 +89,11 @@ async def update_video(ctx: Context, pk: int, fields: Fields, needs: VideoNeeds)
 
     async def work() -> None:
         # Write first, then read: on SQLite a transaction that reads before it writes may find
-        # the database changed under it and fail instead of waiting.
+        # the database changed under it and fail instead of waiting. (The hero lock is a read,
+        # but on MySQL only.) Clearing the flag takes the lock too: its index entry can wait on a
+        # concurrent switch's gap lock while holding the row that switch needs next.
+        if "is_hero" in columns:
+            await take_hero_lock(ctx.db)
         if columns:
             await ctx.db.aexecute(Video.update(**columns).where(Video.id == pk))
         if not await fetch(ctx.db, Video.select(Video.id).where(Video.id == pk)):

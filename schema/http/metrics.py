@@ -1,6 +1,9 @@
 """`GET /metrics` in Prometheus's text format: requests, latency, SQL statements per request,
 errors by code, and the database pool.
 
+A request's status is the one it was answered with, or 499 when the client hung up before its
+body arrived (nothing was answered; schema/http/middleware.py): such a request is not an error.
+
 Everything lives in a registry of the app's own, not prometheus_client's global one, so that
 several apps in one process (the tests build one per test) never share or collide on a metric.
 With `serve --workers N` each worker counts only what it served, and a scrape reaches whichever

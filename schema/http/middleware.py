@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 
 from models.database import StatementBudget, statement_budget
 from schema.http.requestinfo import RequestInfo, current_request, request_id_from
@@ -15,6 +16,9 @@ log = logging.getLogger("videolib")
 access_log = logging.getLogger("videolib.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+# nginx's "client closed request": what the access log and metrics count for a client that hung
+# up before its request arrived in full. Never sent: there is no one left to send it to.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def error_body(message: str, code: str, request_id: str | None = None) -> bytes:
@@ -33,7 +37,8 @@ async def send_error(send: Any, status: int, body: bytes) -> None:
 class RequestScope:
     """Gives each request an id (echoed in X-Request-ID), counts its SQL statements, writes one
     access-log line for it, and turns any exception that escapes the app into a JSON 500 that
-    carries the id, never a traceback."""
+    carries the id, never a traceback. A client that hangs up mid-request is none of those: it is
+    logged as a disconnect and counted as 499, and nothing is sent."""
 
     def __init__(
         self,
@@ -78,6 +83,12 @@ class RequestScope:
         counter_token = statement_budget.set(info.statements)
         try:
             await self.app(scope, receive, tagged)
+        except ClientDisconnect:
+            # Raised by Starlette when the body is read after the client hung up (a closed tab,
+            # a dropped mobile link): not a fault of the server, and not worth a traceback.
+            log.info("client disconnected before its request arrived: %s %s", info.method, info.path)
+            if not started:
+                status = CLIENT_CLOSED_REQUEST
         except Exception:
             log.exception("unhandled error serving %s %s", info.method, info.path)
             info.error_codes.append("INTERNAL_SERVER_ERROR")

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from resolvers.config import Settings
@@ -111,6 +112,8 @@ class GraphQLEndpoint:
         if waits:
             # Throttled logins: HTTP clients and proxies read the wait without parsing the body.
             headers["Retry-After"] = str(max(waits))
+        if status == 401:
+            headers["WWW-Authenticate"] = bearer_challenge(request.headers.get("authorization"))
         if "errors" in payload or params.query is None:
             return self.respond(payload, status, media, headers)
         policy = self.policies.policy(params.query, params.operation_name)
@@ -136,7 +139,7 @@ class GraphQLEndpoint:
         self, request: Request, params: GraphQLParams, register: str | None
     ) -> tuple[GraphQLParams, ExecutionResult]:
         result = await self.run(request, params)
-        if register is not None and params.query is not None and not _unparsable(result):
+        if register is not None and params.query is not None and _validated(result):
             await self.persisted.remember(register, params.query)
         return params, result
 
@@ -280,7 +283,19 @@ def batch_writes(schema: GraphQLSchema, operations: list[GraphQLParams], setting
     return total
 
 
-def _unparsable(result: ExecutionResult) -> bool:
-    """Only documents that parse are remembered, so the store holds nothing cheaper than a query."""
-    errors = result.errors or ()
-    return result.data is None and any(e.message.startswith("Syntax Error") for e in errors)
+def _validated(result: ExecutionResult) -> bool:
+    """Only documents that reached execution are remembered: strawberry answers a document that
+    does not parse or validate (unknown fields, over a cost limit, several operations unnamed),
+    or a request refused before it runs (a bad token), with a PreExecutionError. What went
+    wrong while running (NOT_FOUND, bad variables) leaves the document itself good to keep."""
+    return not isinstance(result, PreExecutionError)
+
+
+def bearer_challenge(authorization: str | None) -> str:
+    """The WWW-Authenticate of a 401 (RFC 6750, section 3): a Bearer token that was sent and is
+    bad, expired or revoked is invalid_token; a header of another scheme (or a bare "Bearer") sent
+    no token at all, and RFC 6750 gives no error code for that."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return 'Bearer error="invalid_token", error_description="the token is invalid, expired or revoked"'
+    return "Bearer"
