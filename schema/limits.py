@@ -53,6 +53,7 @@ from graphql import (
     StringValueNode,
     ValidationContext,
     ValidationRule,
+    ValueNode,
     get_named_type,
 )
 
@@ -134,33 +135,35 @@ def _list_size(field: FieldNode, introspection: bool) -> int:
     return 1
 
 
-def _searches(field: FieldNode) -> bool:
-    """Whether a videos field may search: its filter gives `search`, or comes from a variable."""
+def _filter_entry(field: FieldNode, key: str) -> ValueNode | None:
+    """What a videos field's `filter` gives for `key`: the literal's value node, None when it
+    gives nothing, or the whole filter's variable, which may hold anything."""
     for arg in field.arguments or ():
-        if arg.name.value != "filter":
-            continue
-        value = arg.value
-        if isinstance(value, NullValueNode):
-            return False
-        if not isinstance(value, ObjectValueNode):
-            return True  # a variable: it may hold a search
-        for item in value.fields:
-            if item.name.value == "search":
-                given = item.value
-                if isinstance(given, NullValueNode):
-                    return False
-                return not (isinstance(given, StringValueNode) and not given.value.strip())
-    return False
+        if arg.name.value == "filter":
+            if isinstance(arg.value, NullValueNode):
+                return None
+            if not isinstance(arg.value, ObjectValueNode):
+                return arg.value
+            return next((item.value for item in arg.value.fields if item.name.value == key), None)
+    return None
+
+
+def _searches(field: FieldNode) -> bool:
+    """Whether a videos field may search: a non-blank `search`, or one from a variable."""
+    given = _filter_entry(field, "search")
+    if given is None or isinstance(given, NullValueNode):
+        return False
+    return not (isinstance(given, StringValueNode) and not given.value.strip())
 
 
 def _one_category(field: FieldNode) -> bool:
-    """Whether a videos field is pinned to one category by a literal filter.categorySlug."""
-    for arg in field.arguments or ():
-        if arg.name.value == "filter" and isinstance(arg.value, ObjectValueNode):
-            for item in arg.value.fields:
-                if item.name.value == "categorySlug":
-                    return isinstance(item.value, StringValueNode)  # a variable may be null
-    return False
+    """Whether a videos field is pinned to one category by a literal filter.categorySlug (a
+    variable may be null)."""
+    return isinstance(_filter_entry(field, "categorySlug"), StringValueNode)
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 @dataclass(frozen=True)
@@ -288,8 +291,7 @@ class DocumentMeasure:
 
 def measure_document(schema: GraphQLSchema, document: DocumentNode) -> dict[str | None, Measure]:
     """Every operation of a document, by name (for the HTTP batch check and the tests)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    measurer = DocumentMeasure(schema, fragments)
+    measurer = DocumentMeasure(schema, _fragments(document))
     return {
         (d.name.value if d.name else None): measurer.operation(d)
         for d in document.definitions
@@ -350,10 +352,7 @@ class RequestLimitRule(ValidationRule):
 
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
-        fragments = {
-            d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        self.measurer = DocumentMeasure(context.schema, fragments)
+        self.measurer = DocumentMeasure(context.schema, _fragments(context.document))
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         measure = self.measurer.operation(node)
